@@ -1,0 +1,17 @@
+/**
+ * The background: Chrome's service worker (Firefox's event page in a later build). It keeps no
+ * state of its own that matters, so it can be stopped between any two events.
+ */
+import browser from 'webextension-polyfill';
+import { createClassifyMenu, listenForClassifyClicks } from './context-menu';
+import { OffscreenEngineClient } from './offscreen-engine';
+import { listenForRequests } from './router';
+
+// Listeners first and synchronously: a restarted worker must see the event that woke it.
+listenForClassifyClicks();
+listenForRequests(new OffscreenEngineClient());
+
+// Menus persist across worker restarts; (re)create them only when the extension is installed or updated.
+browser.runtime.onInstalled.addListener(() => {
+  void browser.contextMenus.removeAll().then(createClassifyMenu);
+});

@@ -1,0 +1,68 @@
+/**
+ * Finding what the user right-clicked. The browser tells us the URL for <img> and <video>;
+ * for canvases and CSS backgrounds we look under the cursor ourselves.
+ */
+
+export type ImageTarget =
+  | { kind: 'img'; element: HTMLImageElement; url: string }
+  | { kind: 'video'; element: HTMLVideoElement }
+  | { kind: 'canvas'; element: HTMLCanvasElement }
+  | { kind: 'background'; element: Element; url: string };
+
+/** The first url(...) of a computed background-image value, or null ("none", gradients only). */
+export function backgroundImageUrl(value: string): string | null {
+  const match = /url\(\s*(?:"((?:[^"\\]|\\.)*)"|'((?:[^'\\]|\\.)*)'|([^)\s]*))\s*\)/.exec(value);
+  const url = match?.[1] ?? match?.[2] ?? match?.[3];
+  return url ? url.replace(/\\(.)/g, '$1') : null;
+}
+
+export interface ClickContext {
+  /** Where the right-click happened, in viewport coordinates; null if we did not see it. */
+  point: { x: number; y: number } | null;
+  /** The element the contextmenu event was dispatched to (inside open shadow roots, the innermost). */
+  element: Element | null;
+  srcUrl?: string;
+  mediaType?: string;
+}
+
+export function findImageTarget(context: ClickContext, doc: Document = document): ImageTarget | null {
+  const candidates = elementsAt(context, doc);
+  const wantsMedia = context.mediaType === 'image' || context.mediaType === 'video';
+  if (wantsMedia && context.srcUrl) {
+    const bySrc = (el: Element) => (el instanceof HTMLImageElement && (el.currentSrc === context.srcUrl || el.src === context.srcUrl)) || (el instanceof HTMLVideoElement && (el.currentSrc === context.srcUrl || el.src === context.srcUrl));
+    const element = candidates.find(bySrc) ?? [...doc.querySelectorAll('img, video')].find(bySrc);
+    if (element instanceof HTMLImageElement) return { kind: 'img', element, url: context.srcUrl };
+    if (element instanceof HTMLVideoElement) return { kind: 'video', element };
+  }
+  for (const element of candidates) {
+    const target = asImageTarget(element);
+    if (target) return target;
+  }
+  return null;
+}
+
+function asImageTarget(element: Element): ImageTarget | null {
+  if (element instanceof HTMLImageElement) {
+    const url = element.currentSrc || element.src;
+    return url ? { kind: 'img', element, url } : null;
+  }
+  if (element instanceof HTMLVideoElement) return { kind: 'video', element };
+  if (element instanceof HTMLCanvasElement) return { kind: 'canvas', element };
+  const url = backgroundImageUrl(getComputedStyle(element).backgroundImage);
+  return url ? { kind: 'background', element, url } : null;
+}
+
+/** Everything under the click point, topmost first, then the clicked element's ancestors. */
+function elementsAt(context: ClickContext, doc: Document): Element[] {
+  const seen = new Set<Element>();
+  const ordered: Element[] = [];
+  const add = (el: Element | null) => {
+    if (el && !seen.has(el)) {
+      seen.add(el);
+      ordered.push(el);
+    }
+  };
+  if (context.point) for (const el of doc.elementsFromPoint(context.point.x, context.point.y)) add(el);
+  for (let el = context.element; el; el = el.parentElement) add(el);
+  return ordered.filter((el) => el !== doc.documentElement && el !== doc.body);
+}

@@ -1,0 +1,71 @@
+import { SpotterError } from '../shared/errors';
+import { MAX_IMAGE_BYTES, type ImageSource } from '../shared/protocol';
+import { decodeSize } from '../shared/image-size';
+import type { ImageTarget } from './find-image';
+
+/**
+ * Turns what was clicked into an ImageSource the engine host can read. URLs go as they are
+ * (the engine host fetches them with the extension's permissions); pixels that only the page
+ * can reach (canvas, the current video frame, blob: URLs) are copied out here.
+ */
+export async function toImageSource(target: ImageTarget): Promise<ImageSource> {
+  switch (target.kind) {
+    case 'img':
+    case 'background':
+      return urlSource(target.url);
+    case 'canvas':
+      return { url: snapshot(target.element, target.element.width, target.element.height, 'canvas') };
+    case 'video':
+      if (target.element.readyState < HTMLMediaElement.HAVE_CURRENT_DATA || target.element.videoWidth === 0) {
+        throw new SpotterError('unreadable', 'The video has no frame to show yet. Play it, then try again.');
+      }
+      return { url: snapshot(target.element, target.element.videoWidth, target.element.videoHeight, 'video') };
+  }
+}
+
+async function urlSource(url: string): Promise<ImageSource> {
+  if (url.startsWith('blob:')) return { url: await blobUrlToDataUrl(url) };
+  if (url.startsWith('data:') && !/^data:image\//i.test(url)) {
+    throw new SpotterError('not-image', 'This data: URL does not hold an image.');
+  }
+  if (!/^(https?:|file:|data:)/i.test(url)) throw new SpotterError('unreadable', `Spotter cannot read images from ${url.split(':')[0]}: addresses.`);
+  return { url };
+}
+
+/** blob: URLs belong to the page's origin, so only the content script can read them. */
+async function blobUrlToDataUrl(url: string): Promise<string> {
+  let blob: Blob;
+  try {
+    blob = await (await fetch(url)).blob();
+  } catch {
+    throw new SpotterError('network', 'This blob: image is no longer available (the page has released it).');
+  }
+  if (blob.size > MAX_IMAGE_BYTES) throw new SpotterError('too-large', 'The image is too large (over 32 MB).');
+  if (!blob.type.startsWith('image/')) throw new SpotterError('not-image', `This blob: URL does not hold an image${blob.type ? ` (${blob.type})` : ''}.`);
+  return new Promise((resolve, reject) => {
+    const reader = new FileReader();
+    reader.onload = () => resolve(String(reader.result));
+    reader.onerror = () => reject(new SpotterError('unreadable', 'This blob: image could not be read.'));
+    reader.readAsDataURL(blob);
+  });
+}
+
+/** Copies the pixels of a canvas or the current video frame, scaled to at most 1024 px. */
+function snapshot(source: HTMLCanvasElement | HTMLVideoElement, width: number, height: number, what: 'canvas' | 'video'): string {
+  if (width === 0 || height === 0) throw new SpotterError('no-image', `This ${what} is empty.`);
+  const size = decodeSize(width, height);
+  const copy = document.createElement('canvas');
+  copy.width = size.width;
+  copy.height = size.height;
+  copy.getContext('2d')?.drawImage(source, 0, 0, size.width, size.height);
+  try {
+    return copy.toDataURL('image/png');
+  } catch {
+    throw new SpotterError(
+      'unreadable',
+      what === 'canvas'
+        ? 'This canvas cannot be read: the page drew an image from another site on it.'
+        : 'This video comes from another site that does not allow reading its frames.',
+    );
+  }
+}

@@ -1,0 +1,138 @@
+import * as tf from '@tensorflow/tfjs';
+import * as mobilenet from '@tensorflow-models/mobilenet';
+import { SpotterError } from '../shared/errors';
+import {
+  activateBackend,
+  BACKEND_NAMES,
+  chooseBackend,
+  environmentFingerprint,
+  probeBackends,
+  type BackendMemory,
+  type BackendName,
+  type BackendTiming,
+} from './backend';
+import { DEFAULT_FIT_MODE, toModelInput, type FitMode } from './preprocess';
+import { JobQueue, withTimeout } from './queue';
+
+/** Anything TF.js can read pixels from, or a ready [h, w, 3|4] tensor (which the caller still owns). */
+export type PixelSource = tf.Tensor3D | Parameters<typeof tf.browser.fromPixels>[0];
+
+export interface EngineConfig {
+  /** URL of model.json, or an IOHandler (Node tests read the files from disk). */
+  model: string | tf.io.IOHandler;
+  /** Backends to consider, in order of preference for ties. */
+  backends?: readonly BackendName[];
+  /** Where the measured choice is kept; without it the probe runs at every load. */
+  memory?: BackendMemory;
+  fitMode?: FitMode;
+  loadTimeoutMs?: number;
+  jobTimeoutMs?: number;
+}
+
+export interface ImagenetLabel {
+  /** The first, commonest name of the class ("giant panda"). */
+  label: string;
+  /** All of ImageNet's names for it ("giant panda, panda, panda bear, …"). */
+  fullName: string;
+  probability: number;
+}
+
+export interface Classification {
+  imagenet: ImagenetLabel[];
+  /** Time spent in the model for this image (preprocessing + forward pass + top-k). */
+  inferMs: number;
+}
+
+export type EngineState = 'idle' | 'loading' | 'ready' | 'failed';
+
+export interface EngineStatus {
+  state: EngineState;
+  backend: BackendName | null;
+  /** Probe timings when this load measured; null when a remembered choice was used. */
+  probe: BackendTiming[] | null;
+  loadMs: number | null;
+  error: string | null;
+}
+
+/**
+ * The TF.js core of Spotter: plain TypeScript with no extension APIs, so the same code runs
+ * in Chrome's offscreen document, Firefox's event page and Node (unit tests, benchmarks).
+ */
+export class SpotterEngine {
+  private readonly queue = new JobQueue();
+  private model: mobilenet.MobileNet | null = null;
+  private loading: Promise<mobilenet.MobileNet> | null = null;
+  private currentStatus: EngineStatus = { state: 'idle', backend: null, probe: null, loadMs: null, error: null };
+
+  constructor(private readonly config: EngineConfig) {}
+
+  get status(): EngineStatus {
+    return { ...this.currentStatus };
+  }
+
+  /** Loads once; concurrent callers share the same load, and a failed load can be retried. */
+  ready(): Promise<mobilenet.MobileNet> {
+    if (this.model) return Promise.resolve(this.model);
+    this.loading ??= this.load().finally(() => (this.loading = null));
+    return this.loading;
+  }
+
+  async classify(pixels: PixelSource, topK = 3): Promise<Classification> {
+    const model = await this.ready();
+    return this.queue.run('Classifying the image', this.config.jobTimeoutMs ?? 20_000, async () => {
+      const start = performance.now();
+      const input = tf.tidy(() => {
+        const tensor = pixels instanceof tf.Tensor ? pixels : tf.browser.fromPixels(pixels);
+        return toModelInput(tensor, this.config.fitMode ?? DEFAULT_FIT_MODE);
+      });
+      try {
+        const top = await model.classify(input, topK);
+        return {
+          imagenet: top.map(({ className, probability }) => ({
+            label: className.split(',')[0]!.trim(),
+            fullName: className,
+            probability,
+          })),
+          inferMs: performance.now() - start,
+        };
+      } finally {
+        input.dispose();
+      }
+    });
+  }
+
+  private async load(): Promise<mobilenet.MobileNet> {
+    const start = performance.now();
+    this.currentStatus = { ...this.currentStatus, state: 'loading', error: null };
+    try {
+      const { backend, probe } = await this.selectBackend();
+      const model = await withTimeout('Loading the model', this.config.loadTimeoutMs ?? 60_000, () =>
+        // mobilenet.load runs one warm-up prediction, so the first real click is not the slow one.
+        mobilenet.load({ version: 2, alpha: 1.0, modelUrl: this.config.model }),
+      );
+      this.model = model;
+      this.currentStatus = { state: 'ready', backend, probe, loadMs: performance.now() - start, error: null };
+      return model;
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      this.currentStatus = { ...this.currentStatus, state: 'failed', error: message };
+      throw new SpotterError('engine', `The image model could not be loaded: ${message}`);
+    }
+  }
+
+  private async selectBackend(): Promise<{ backend: BackendName; probe: BackendTiming[] | null }> {
+    const candidates = this.config.backends ?? BACKEND_NAMES;
+    const memory = this.config.memory;
+    const fingerprint = environmentFingerprint();
+    const remembered = await memory?.recall(fingerprint).catch(() => undefined);
+    if (remembered && candidates.includes(remembered) && (await activateBackend(remembered))) {
+      return { backend: remembered, probe: null };
+    }
+    const probe = await probeBackends(candidates);
+    const backend = chooseBackend(probe, candidates);
+    if (!(await activateBackend(backend))) throw new Error(`the ${backend} backend stopped working after the probe`);
+    for (const other of candidates) if (other !== backend && tf.findBackend(other)) tf.removeBackend(other);
+    await memory?.remember(fingerprint, backend, probe).catch(() => undefined);
+    return { backend, probe };
+  }
+}

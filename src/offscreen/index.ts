@@ -1,0 +1,30 @@
+/**
+ * Chrome's offscreen document: hosts the engine (a service worker has no DOM, WebGL or
+ * createImageBitmap-to-canvas path) and answers engine requests from the background.
+ */
+import browser, { type Runtime } from 'webextension-polyfill';
+import { BrowserEngineHost } from '../engine/browser-host';
+import { EngineRequestSchema, isAddressedToEngine, parseMessage } from '../shared/protocol';
+import { rejection, respond } from '../shared/respond';
+import { isOwnExtensionPage } from '../shared/senders';
+
+const host = new BrowserEngineHost((path) => browser.runtime.getURL(path));
+const self = { id: browser.runtime.id, baseUrl: browser.runtime.getURL('') };
+
+// Registered synchronously at start-up, so a request sent right after createDocument() is not lost.
+browser.runtime.onMessage.addListener((message: unknown, sender: Runtime.MessageSender) => {
+  if (!isAddressedToEngine(message)) return undefined; // the background answers those
+  if (!isOwnExtensionPage(sender, self)) return Promise.resolve(rejection('Engine requests are accepted only from Spotter itself.'));
+  const parsed = parseMessage(EngineRequestSchema, message);
+  if (!parsed.ok) return Promise.resolve(rejection(`Malformed engine request: ${parsed.reason}`));
+  const request = parsed.value;
+  switch (request.type) {
+    case 'engine/classify':
+      return respond(() => host.classify(request.source));
+    case 'engine/status':
+      return respond(() => host.status(request.warmUp));
+  }
+});
+
+// Load the model now: the first click should not pay for it.
+void host.status(true);

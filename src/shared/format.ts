@@ -1,0 +1,11 @@
+/** "100 %", "42 %", "<1 %": confidences as people read them. */
+export function formatPercent(probability: number): string {
+  if (!Number.isFinite(probability)) return '–';
+  const percent = Math.round(probability * 100);
+  if (percent < 1) return '<1 %';
+  return `${Math.min(100, percent)} %`;
+}
+
+export function formatMs(ms: number): string {
+  return ms >= 1000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.round(ms)} ms`;
+}

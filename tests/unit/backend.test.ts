@@ -1,0 +1,52 @@
+import * as tf from '@tensorflow/tfjs';
+import '@tensorflow/tfjs-backend-wasm';
+import { describe, expect, it } from 'vitest';
+import { chooseBackend, probeBackends, type BackendTiming } from '../../src/engine/backend';
+
+describe('chooseBackend', () => {
+  it('picks the fastest backend that ran', () => {
+    // As measured in a Chromium offscreen document with SwiftShader (software WebGL).
+    const software: BackendTiming[] = [
+      { backend: 'webgl', ms: 264 },
+      { backend: 'wasm', ms: 35 },
+      { backend: 'cpu', ms: 744 },
+    ];
+    expect(chooseBackend(software)).toBe('wasm');
+    // A real GPU.
+    expect(chooseBackend([{ backend: 'webgl', ms: 6 }, { backend: 'wasm', ms: 35 }, { backend: 'cpu', ms: 700 }])).toBe('webgl');
+  });
+
+  it('ignores backends that failed to start', () => {
+    expect(chooseBackend([{ backend: 'webgl', ms: null, error: 'no context' }, { backend: 'cpu', ms: 700 }])).toBe('cpu');
+  });
+
+  it('breaks ties by preference order', () => {
+    expect(chooseBackend([{ backend: 'cpu', ms: 10 }, { backend: 'wasm', ms: 10 }])).toBe('wasm');
+    expect(chooseBackend([{ backend: 'cpu', ms: 10 }, { backend: 'wasm', ms: 10 }], ['cpu', 'wasm'])).toBe('cpu');
+  });
+
+  it('explains why when nothing can run', () => {
+    expect(() => chooseBackend([{ backend: 'webgl', ms: null, error: 'no GPU' }])).toThrow(/webgl: no GPU/);
+    expect(() => chooseBackend([])).toThrow(/No TF.js backend/);
+  });
+});
+
+describe('probeBackends (real TF.js in Node)', () => {
+  it('times wasm and cpu, reports webgl as unavailable, and wasm beats pure JS', async () => {
+    const timings = await probeBackends(['webgl', 'wasm', 'cpu']);
+    expect(timings.map((t) => t.backend)).toEqual(['webgl', 'wasm', 'cpu']);
+    expect(timings[0]).toMatchObject({ ms: null });
+    const wasm = timings[1]!;
+    const cpu = timings[2]!;
+    expect(wasm.ms).toBeGreaterThan(0);
+    expect(cpu.ms).toBeGreaterThan(0);
+    expect(chooseBackend(timings)).toBe('wasm');
+  });
+
+  it('leaves no tensors behind', async () => {
+    await tf.setBackend('cpu');
+    const before = tf.memory().numTensors;
+    await probeBackends(['cpu']);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});

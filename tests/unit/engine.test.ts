@@ -1,0 +1,77 @@
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { SpotterEngine } from '../../src/engine/engine';
+import { nodeEngine } from '../support/engine';
+import { decodeJpeg, labelledPhotos } from '../support/photos';
+
+describe('SpotterEngine on the real MobileNet v2 (Node, WASM)', () => {
+  let engine: SpotterEngine;
+  const remembered: string[] = [];
+
+  beforeAll(async () => {
+    engine = nodeEngine({
+      memory: {
+        recall: async () => undefined,
+        remember: async (_fingerprint, backend) => void remembered.push(backend),
+      },
+    });
+    await engine.ready();
+  });
+
+  it('loads once, on the measured backend, and remembers the choice', async () => {
+    const status = engine.status;
+    expect(status).toMatchObject({ state: 'ready', backend: 'wasm', error: null });
+    expect(status.probe?.[0]).toMatchObject({ backend: 'wasm' });
+    expect(status.loadMs).toBeGreaterThan(0);
+    expect(remembered).toEqual(['wasm']);
+    // A second ready() reuses the loaded model.
+    expect(await engine.ready()).toBe(await engine.ready());
+  });
+
+  it('gets top-1 right on at least 14 of the 15 shared test photos', async () => {
+    const misses: string[] = [];
+    for (const photo of labelledPhotos()) {
+      const pixels = decodeJpeg(photo.path);
+      const { imagenet } = await engine.classify(pixels);
+      pixels.dispose();
+      expect(imagenet).toHaveLength(3);
+      if (!imagenet[0]!.fullName.toLowerCase().includes(photo.expected.toLowerCase())) misses.push(`${photo.file}: got ${imagenet[0]!.fullName}`);
+    }
+    expect(misses.length, misses.join('\n')).toBeLessThanOrEqual(1);
+  });
+
+  it('returns short labels with the full ImageNet name and sorted probabilities', async () => {
+    const photo = labelledPhotos().find((p) => p.expected === 'giant panda')!;
+    const pixels = decodeJpeg(photo.path);
+    const { imagenet, inferMs } = await engine.classify(pixels, 5);
+    pixels.dispose();
+    expect(imagenet[0]).toMatchObject({ label: 'giant panda' });
+    expect(imagenet[0]!.fullName).toMatch(/^giant panda, panda/);
+    expect(imagenet[0]!.probability).toBeGreaterThan(0.9);
+    expect(imagenet).toHaveLength(5);
+    for (let i = 1; i < imagenet.length; i++) expect(imagenet[i]!.probability).toBeLessThanOrEqual(imagenet[i - 1]!.probability);
+    expect(inferMs).toBeGreaterThan(0);
+  });
+
+  it('serves concurrent requests in order and leaks no tensors', async () => {
+    const photos = labelledPhotos().slice(0, 4);
+    const inputs = photos.map((p) => decodeJpeg(p.path));
+    const before = tf.memory().numTensors;
+    const results = await Promise.all(inputs.map((pixels) => engine.classify(pixels)));
+    expect(tf.memory().numTensors).toBe(before);
+    tf.dispose(inputs);
+    results.forEach((result, i) => expect(result.imagenet[0]!.fullName.toLowerCase()).toContain(photos[i]!.expected.toLowerCase()));
+  });
+
+  it('uses a remembered backend without probing again', async () => {
+    const second = nodeEngine({ memory: { recall: async () => 'wasm', remember: async () => undefined } });
+    await second.ready();
+    expect(second.status).toMatchObject({ state: 'ready', backend: 'wasm', probe: null });
+  });
+
+  it('fails with a clear message when the model cannot be read', async () => {
+    const broken = nodeEngine({ model: { load: async () => Promise.reject(new Error('disk on fire')) } });
+    await expect(broken.ready()).rejects.toThrow(/could not be loaded: disk on fire/);
+    expect(broken.status).toMatchObject({ state: 'failed', error: 'disk on fire' });
+  });
+});

@@ -1,0 +1,89 @@
+import { describe, expect, it } from 'vitest';
+import {
+  BackgroundRequestSchema,
+  ClassifyResponseSchema,
+  ContentCommandSchema,
+  EngineRequestSchema,
+  isAddressedToEngine,
+  MAX_IMAGE_BYTES,
+  parseMessage,
+} from '../../src/shared/protocol';
+
+describe('background requests', () => {
+  it('accepts a well-formed classify request for each readable URL kind', () => {
+    for (const url of ['https://example.com/a.jpg', 'http://127.0.0.1:8080/b.png', 'file:///tmp/c.jpg', 'data:image/png;base64,AAAA']) {
+      const parsed = parseMessage(BackgroundRequestSchema, { type: 'classify-image', source: { url } });
+      expect(parsed, url).toEqual({ ok: true, value: { type: 'classify-image', source: { url } } });
+    }
+  });
+
+  it('accepts a status request', () => {
+    expect(parseMessage(BackgroundRequestSchema, { type: 'get-status', warmUp: false }).ok).toBe(true);
+  });
+
+  it.each([
+    ['not an object', 'classify-image'],
+    ['null', null],
+    ['unknown type', { type: 'delete-everything' }],
+    ['missing source', { type: 'classify-image' }],
+    ['source url not a string', { type: 'classify-image', source: { url: 42 } }],
+    ['javascript: URL', { type: 'classify-image', source: { url: 'javascript:alert(1)' } }],
+    ['chrome: URL', { type: 'classify-image', source: { url: 'chrome://settings' } }],
+    ['data: that is not an image', { type: 'classify-image', source: { url: 'data:text/html,<script>x</script>' } }],
+    ['status without warmUp', { type: 'get-status' }],
+    ['engine request sent to the background', { type: 'engine/classify', source: { url: 'https://a/b.jpg' } }],
+  ])('rejects %s with a reason', (_name, message) => {
+    const parsed = parseMessage(BackgroundRequestSchema, message);
+    expect(parsed.ok).toBe(false);
+    if (!parsed.ok) expect(parsed.reason.length).toBeGreaterThan(3);
+  });
+
+  it('rejects a data: URL larger than the image limit', () => {
+    const huge = `data:image/png;base64,${'A'.repeat(Math.ceil((MAX_IMAGE_BYTES * 4) / 3) + 2048)}`;
+    const parsed = parseMessage(BackgroundRequestSchema, { type: 'classify-image', source: { url: huge } });
+    expect(parsed).toMatchObject({ ok: false, reason: expect.stringContaining('too large') });
+  });
+
+  it('drops fields it does not know instead of passing them on', () => {
+    const parsed = parseMessage(BackgroundRequestSchema, { type: 'get-status', warmUp: true, evil: 'x' });
+    expect(parsed).toEqual({ ok: true, value: { type: 'get-status', warmUp: true } });
+  });
+});
+
+describe('engine requests', () => {
+  it('are told apart by their prefix', () => {
+    expect(isAddressedToEngine({ type: 'engine/status', warmUp: true })).toBe(true);
+    expect(isAddressedToEngine({ type: 'classify-image' })).toBe(false);
+    expect(isAddressedToEngine('engine/status')).toBe(false);
+    expect(isAddressedToEngine(null)).toBe(false);
+  });
+
+  it('validate their payload', () => {
+    expect(parseMessage(EngineRequestSchema, { type: 'engine/status', warmUp: true }).ok).toBe(true);
+    expect(parseMessage(EngineRequestSchema, { type: 'engine/classify', source: { url: 'ftp://x/y.jpg' } }).ok).toBe(false);
+    expect(parseMessage(EngineRequestSchema, { type: 'engine/train' }).ok).toBe(false);
+  });
+});
+
+describe('content commands', () => {
+  it('accept the context-menu command with and without a src URL', () => {
+    expect(parseMessage(ContentCommandSchema, { type: 'classify-target', srcUrl: 'https://a/b.jpg', mediaType: 'image' }).ok).toBe(true);
+    expect(parseMessage(ContentCommandSchema, { type: 'classify-target' }).ok).toBe(true);
+    expect(parseMessage(ContentCommandSchema, { type: 'classify-target', srcUrl: 7 }).ok).toBe(false);
+  });
+});
+
+describe('classify responses', () => {
+  const result = { imagenet: [{ label: 'zebra', fullName: 'zebra', probability: 0.99 }], backend: 'wasm', inferMs: 20, totalMs: 30 };
+
+  it('accept a result or an error', () => {
+    expect(parseMessage(ClassifyResponseSchema, { ok: true, result }).ok).toBe(true);
+    expect(parseMessage(ClassifyResponseSchema, { ok: false, error: { code: 'http', message: 'HTTP 404' } }).ok).toBe(true);
+  });
+
+  it('reject impossible probabilities, unknown backends and unknown error codes', () => {
+    expect(parseMessage(ClassifyResponseSchema, { ok: true, result: { ...result, imagenet: [{ label: 'x', fullName: 'x', probability: 1.5 }] } }).ok).toBe(false);
+    expect(parseMessage(ClassifyResponseSchema, { ok: true, result: { ...result, backend: 'webgpu-magic' } }).ok).toBe(false);
+    expect(parseMessage(ClassifyResponseSchema, { ok: false, error: { code: 'oops', message: 'x' } }).ok).toBe(false);
+  });
+});

@@ -1,0 +1,25 @@
+import { crx } from '@crxjs/vite-plugin';
+import { defineConfig } from 'vite';
+import baseManifest from './manifest.json' with { type: 'json' };
+import pkg from './package.json' with { type: 'json' };
+import { manifestFor, type TargetBrowser } from './src/manifest.ts';
+
+const browser: TargetBrowser = process.env.SPOTTER_BROWSER === 'firefox' ? 'firefox' : 'chrome';
+
+export default defineConfig({
+  // Provisioned by scripts/provision.ts: the model and the .wasm binaries (never committed).
+  publicDir: '.provisioned',
+  build: {
+    outDir: `dist/${browser}`,
+    emptyOutDir: true,
+    target: 'es2022',
+    // No source maps in the store packages; the code is not minified past readability anyway.
+    sourcemap: false,
+    chunkSizeWarningLimit: 4096,
+    rollupOptions: {
+      input: { offscreen: 'src/offscreen/offscreen.html' },
+    },
+  },
+  oxc: { jsx: { runtime: 'automatic', importSource: 'preact' } },
+  plugins: [crx({ manifest: manifestFor(baseManifest, browser, pkg.version) as never, browser })],
+});
