@@ -8,10 +8,13 @@ import { OffscreenEngineClient } from './offscreen-engine';
 import { listenForRequests } from './router';
 
 // Listeners first and synchronously: a restarted worker must see the event that woke it.
+const engine = new OffscreenEngineClient();
 listenForClassifyClicks();
-listenForRequests(new OffscreenEngineClient());
+listenForRequests(engine);
 
-// Menus persist across worker restarts; (re)create them only when the extension is installed or updated.
 browser.runtime.onInstalled.addListener(() => {
+  // Menus persist across worker restarts; (re)create them only when installed or updated.
   void browser.contextMenus.removeAll().then(createClassifyMenu);
+  // Measure the backends and load the model now, so the very first click is quick too.
+  void engine.status(true);
 });

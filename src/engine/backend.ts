@@ -41,6 +41,14 @@ export function environmentFingerprint(): string {
   return parts.join(' | ');
 }
 
+/**
+ * WebGL drawn by the CPU (SwiftShader, llvmpipe) is roughly 8x slower than WASM-SIMD for this
+ * model and costs seconds of shader compilation to even measure, so the probe skips it.
+ */
+export function isSoftwareRenderer(renderer: string): boolean {
+  return /swiftshader|llvmpipe|softpipe|software|basic render driver/i.test(renderer);
+}
+
 function webglRenderer(): string | undefined {
   if (typeof OffscreenCanvas === 'undefined') return undefined;
   try {
@@ -78,6 +86,11 @@ export async function probeBackends(candidates: readonly BackendName[], runs = 3
   const timings: BackendTiming[] = [];
   let best = Number.POSITIVE_INFINITY;
   for (const backend of candidates) {
+    const renderer = backend === 'webgl' ? webglRenderer() : undefined;
+    if (renderer && isSoftwareRenderer(renderer)) {
+      timings.push({ backend, ms: null, error: `software-emulated WebGL (${renderer})` });
+      continue;
+    }
     if (!(await activateBackend(backend))) {
       timings.push({ backend, ms: null, error: 'not available' });
       continue;
@@ -112,7 +125,8 @@ async function timeProbeWorkload(runs: number, bestSoFar: number): Promise<numbe
     return performance.now() - start;
   };
   try {
-    await once();
+    const warmUp = await once();
+    if (warmUp > 3 * bestSoFar) return warmUp;
     const times: number[] = [];
     for (let i = 0; i < runs; i++) {
       times.push(await once());

@@ -101,6 +101,29 @@ export class SpotterEngine {
     });
   }
 
+  /**
+   * Median time of MobileNet's own classify() on a ready 224x224 input, with nothing of
+   * Spotter around it: the floor that `npm run bench` compares the click→overlay time to.
+   */
+  async timeRawClassify(runs = 10): Promise<number> {
+    const model = await this.ready();
+    return this.queue.run('Timing the model', 60_000, async () => {
+      const input = tf.randomUniform([224, 224, 3], 0, 255, 'float32', 7) as tf.Tensor3D;
+      const times: number[] = [];
+      try {
+        for (let i = 0; i < runs; i++) {
+          const start = performance.now();
+          await model.classify(input, 3);
+          times.push(performance.now() - start);
+        }
+      } finally {
+        input.dispose();
+      }
+      times.sort((a, b) => a - b);
+      return times[Math.floor(times.length / 2)]!;
+    });
+  }
+
   private async load(): Promise<mobilenet.MobileNet> {
     const start = performance.now();
     this.currentStatus = { ...this.currentStatus, state: 'loading', error: null };

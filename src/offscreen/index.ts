@@ -26,5 +26,8 @@ browser.runtime.onMessage.addListener((message: unknown, sender: Runtime.Message
   }
 });
 
+// Reachable from DevTools and `npm run bench` (only extension pages can see this document).
+Object.assign(globalThis, { spotterEngine: host.engine });
+
 // Load the model now: the first click should not pay for it.
 void host.status(true);

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { describe, expect, it } from 'vitest';
-import { chooseBackend, probeBackends, type BackendTiming } from '../../src/engine/backend';
+import { chooseBackend, isSoftwareRenderer, probeBackends, type BackendTiming } from '../../src/engine/backend';
 
 describe('chooseBackend', () => {
   it('picks the fastest backend that ran', () => {
@@ -28,6 +28,15 @@ describe('chooseBackend', () => {
   it('explains why when nothing can run', () => {
     expect(() => chooseBackend([{ backend: 'webgl', ms: null, error: 'no GPU' }])).toThrow(/webgl: no GPU/);
     expect(() => chooseBackend([])).toThrow(/No TF.js backend/);
+  });
+});
+
+describe('isSoftwareRenderer', () => {
+  it('recognises CPU-drawn WebGL', () => {
+    expect(isSoftwareRenderer('ANGLE (Google, Vulkan 1.3.0 (SwiftShader Device (Subzero) (0x0000C0DE)), SwiftShader driver)')).toBe(true);
+    expect(isSoftwareRenderer('llvmpipe (LLVM 15.0.6, 256 bits)')).toBe(true);
+    expect(isSoftwareRenderer('ANGLE (NVIDIA, NVIDIA GeForce RTX 3060 Direct3D11 vs_5_0 ps_5_0, D3D11)')).toBe(false);
+    expect(isSoftwareRenderer('Apple M2')).toBe(false);
   });
 });
 

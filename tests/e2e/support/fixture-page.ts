@@ -1,0 +1,84 @@
+/**
+ * The fixture page: one shared photo in every form Spotter must read, plus broken ones.
+ * Each case names the photo and the label the overlay must show (or the error it must give).
+ */
+import { photoDataUrl } from './fixture-server';
+
+export interface FixtureCase {
+  id: string;
+  /** What the browser reports for this right-click: an image/video URL, or nothing (page context). */
+  context: 'image' | 'video' | 'page';
+  expectLabel?: string;
+  expectError?: RegExp;
+}
+
+export const FIXTURE_CASES: FixtureCase[] = [
+  { id: 'plain-img', context: 'image', expectLabel: 'giant panda' },
+  { id: 'picture-img', context: 'image', expectLabel: 'zebra' },
+  { id: 'srcset-img', context: 'image', expectLabel: 'pizza' },
+  { id: 'css-background', context: 'page', expectLabel: 'school bus' },
+  { id: 'canvas', context: 'page', expectLabel: 'teapot' },
+  { id: 'video', context: 'video', expectLabel: 'African elephant' },
+  { id: 'data-img', context: 'image', expectLabel: 'airliner' },
+  { id: 'blob-img', context: 'image', expectLabel: 'hotdog' },
+  { id: 'cross-origin-img', context: 'image', expectLabel: 'dragonfly' },
+  { id: 'missing-img', context: 'image', expectError: /HTTP 404/ },
+  { id: 'not-an-image', context: 'image', expectError: /not an image/ },
+];
+
+export function fixturePage(crossOrigin: string): string {
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Spotter fixture</title>
+<style>
+  body { font: 14px sans-serif; margin: 16px; }
+  figure { display: inline-block; margin: 8px; vertical-align: top; }
+  img, canvas, video, .bg { width: 280px; height: 210px; object-fit: cover; display: block; }
+  .bg { background-size: cover; background-position: center; }
+  /* Hostile page CSS: must not break or reveal the overlay. */
+  * { box-sizing: content-box; } div { color: red !important; } section { display: none !important; }
+</style></head>
+<body>
+  <h1>Spotter fixture page</h1>
+  <figure><img id="plain-img" src="/photos/imagenet_n02510455_giant_panda.jpg" alt="panda"></figure>
+  <figure><picture>
+    <source srcset="/photos/imagenet_n02391049_zebra.jpg" media="(min-width: 1px)">
+    <img id="picture-img" src="/photos/imagenet_n07753592_banana.jpg" alt="picture element">
+  </picture></figure>
+  <figure><img id="srcset-img" src="/photos/imagenet_n07753592_banana.jpg" srcset="/photos/imagenet_n07873807_pizza.jpg 1x, /photos/imagenet_n07873807_pizza.jpg 2x" alt="srcset"></figure>
+  <figure><div id="css-background" class="bg" style="background-image: url('/photos/imagenet_n04146614_school_bus.jpg')"></div></figure>
+  <figure><canvas id="canvas" width="400" height="300"></canvas></figure>
+  <figure><video id="video" autoplay muted playsinline></video></figure>
+  <figure><img id="data-img" src="${photoDataUrl('imagenet_n02690373_airliner.jpg')}" alt="data URL"></figure>
+  <figure><img id="blob-img" alt="blob URL"></figure>
+  <figure><img id="cross-origin-img" src="${crossOrigin}/photos/coral_dragonfly.jpg" alt="cross-origin without CORS"></figure>
+  <figure><img id="missing-img" src="/photos/no-such-photo.jpg" alt="missing"></figure>
+  <figure><img id="not-an-image" src="/not-an-image.jpg" alt="not an image"></figure>
+  <div style="height: 1500px"></div>
+<script>
+  const load = (src) => new Promise((resolve, reject) => { const i = new Image(); i.onload = () => resolve(i); i.onerror = reject; i.src = src; });
+  window.fixtureReady = (async () => {
+    const teapot = await load('/photos/imagenet_n04398044_teapot.jpg');
+    const canvas = document.getElementById('canvas');
+    canvas.getContext('2d').drawImage(teapot, 0, 0, canvas.width, canvas.height);
+
+    // The video shows a live stream of a canvas with the elephant photo on it.
+    const elephant = await load('/photos/imagenet_n02504458_African_elephant.jpg');
+    const stage = document.createElement('canvas');
+    stage.width = 480; stage.height = 360;
+    const paint = () => stage.getContext('2d').drawImage(elephant, 0, 0, stage.width, stage.height);
+    paint(); setInterval(paint, 100);
+    const video = document.getElementById('video');
+    video.srcObject = stage.captureStream(10);
+    await video.play();
+    while (video.readyState < 2) await new Promise((r) => setTimeout(r, 50));
+
+    const blob = await (await fetch('/photos/coral_hot_dog.jpg')).blob();
+    const blobImg = document.getElementById('blob-img');
+    blobImg.src = URL.createObjectURL(blob);
+    await blobImg.decode();
+    await Promise.all([...document.images].map((img) => img.complete ? null : new Promise((r) => { img.onload = img.onerror = r; })));
+    return true;
+  })();
+</script>
+</body></html>`;
+}

@@ -1,0 +1,54 @@
+/**
+ * Two local origins for the end-to-end tests. The page origin serves the fixture page and the
+ * shared photos; the second origin serves photos WITHOUT CORS headers, as most image CDNs do.
+ * Both log every request, so tests can assert nothing unexpected was fetched.
+ */
+import { readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { PHOTOS_DIR } from '../../support/photos';
+
+export interface FixtureServer {
+  origin: string;
+  requests: string[];
+  close(): Promise<void>;
+}
+
+export type Route = (url: URL) => { status: number; type: string; body: string | Buffer } | undefined;
+
+/** Serves /photos/<file> from the shared test photos, plus whatever `extra` answers. */
+export async function startServer(extra: Route = () => undefined): Promise<FixtureServer> {
+  const requests: string[] = [];
+  const server: Server = createServer((request, response) => {
+    const url = new URL(request.url ?? '/', 'http://127.0.0.1');
+    requests.push(url.pathname);
+    const answer = extra(url) ?? photo(url);
+    if (!answer) {
+      response.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
+      return;
+    }
+    response.writeHead(answer.status, { 'content-type': answer.type, 'cache-control': 'no-store' }).end(answer.body);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    origin: `http://127.0.0.1:${port}`,
+    requests,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}
+
+function photo(url: URL) {
+  const match = /^\/photos\/([\w.-]+\.jpg)$/.exec(url.pathname);
+  if (!match) return undefined;
+  try {
+    return { status: 200, type: 'image/jpeg', body: readFileSync(path.join(PHOTOS_DIR, match[1]!)) };
+  } catch {
+    return undefined;
+  }
+}
+
+export function photoDataUrl(file: string): string {
+  return `data:image/jpeg;base64,${readFileSync(path.join(PHOTOS_DIR, file)).toString('base64')}`;
+}
