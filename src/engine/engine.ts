@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import * as mobilenet from '@tensorflow-models/mobilenet';
+import { IMAGENET_CLASSES } from '@tensorflow-models/mobilenet/dist/imagenet_classes.js';
 import { SpotterError } from '../shared/errors';
 import {
   activateBackend,
@@ -39,8 +40,28 @@ export interface ImagenetLabel {
 
 export interface Classification {
   imagenet: ImagenetLabel[];
+  /** MobileNet's 1280-d pooled embedding: what the user's own head is trained on. */
+  embedding: Float32Array;
   /** Time spent in the model for this image (preprocessing + forward pass + top-k). */
   inferMs: number;
+}
+
+const EMBEDDING_NODE = 'module_apply_default/MobilenetV2/Logits/AvgPool';
+const LOGITS_NODE = 'module_apply_default/MobilenetV2/Logits/output';
+
+/** mobilenet.js keeps its GraphModel on `.model`; we need it to read two outputs in one pass. */
+function graphOf(model: mobilenet.MobileNet): tf.GraphModel {
+  const graph = (model as unknown as { model?: unknown }).model;
+  if (!(graph instanceof tf.GraphModel)) throw new Error('unexpected @tensorflow-models/mobilenet internals (no GraphModel)');
+  return graph;
+}
+
+function topClasses(probabilities: Float32Array, topK: number): ImagenetLabel[] {
+  const indices = Array.from(probabilities.keys()).sort((a, b) => probabilities[b]! - probabilities[a]!).slice(0, topK);
+  return indices.map((index) => {
+    const fullName = IMAGENET_CLASSES[index] ?? `class ${index}`;
+    return { label: fullName.split(',')[0]!.trim(), fullName, probability: probabilities[index]! };
+  });
 }
 
 export type EngineState = 'idle' | 'loading' | 'ready' | 'failed';
@@ -77,26 +98,25 @@ export class SpotterEngine {
     return this.loading;
   }
 
+  /** ImageNet top-k and the embedding, from one forward pass. */
   async classify(pixels: PixelSource, topK = 3): Promise<Classification> {
-    const model = await this.ready();
+    const graph = graphOf(await this.ready());
     return this.queue.run('Classifying the image', this.config.jobTimeoutMs ?? 20_000, async () => {
       const start = performance.now();
-      const input = tf.tidy(() => {
+      const [embeddingTensor, probabilityTensor] = tf.tidy(() => {
         const tensor = pixels instanceof tf.Tensor ? pixels : tf.browser.fromPixels(pixels);
-        return toModelInput(tensor, this.config.fitMode ?? DEFAULT_FIT_MODE);
+        const input = toModelInput(tensor, this.config.fitMode ?? DEFAULT_FIT_MODE);
+        // The same [-1, 1] scaling mobilenet.infer() applies for this model.
+        const batch = tf.expandDims(tf.sub(tf.mul(input, 2 / 255), 1), 0);
+        const [embedding, logits] = graph.execute(batch, [EMBEDDING_NODE, LOGITS_NODE]) as tf.Tensor[];
+        // Logit 0 is ImageNet's "background" class, which mobilenet.js drops too.
+        return [tf.reshape(embedding!, [-1]), tf.reshape(tf.softmax(tf.slice(logits!, [0, 1], [-1, 1000])), [-1])];
       });
       try {
-        const top = await model.classify(input, topK);
-        return {
-          imagenet: top.map(({ className, probability }) => ({
-            label: className.split(',')[0]!.trim(),
-            fullName: className,
-            probability,
-          })),
-          inferMs: performance.now() - start,
-        };
+        const [embedding, probabilities] = (await Promise.all([embeddingTensor.data(), probabilityTensor.data()])) as [Float32Array, Float32Array];
+        return { imagenet: topClasses(probabilities, topK), embedding, inferMs: performance.now() - start };
       } finally {
-        input.dispose();
+        tf.dispose([embeddingTensor, probabilityTensor]);
       }
     });
   }

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { SpotterEngine } from '../../src/engine/engine';
+import { DEFAULT_FIT_MODE, toModelInput } from '../../src/engine/preprocess';
 import { nodeEngine } from '../support/engine';
 import { decodeJpeg, labelledPhotos } from '../support/photos';
 
@@ -61,6 +62,24 @@ describe('SpotterEngine on the real MobileNet v2 (Node, WASM)', () => {
     expect(tf.memory().numTensors).toBe(before);
     tf.dispose(inputs);
     results.forEach((result, i) => expect(result.imagenet[0]!.fullName.toLowerCase()).toContain(photos[i]!.expected.toLowerCase()));
+  });
+
+  it('gives the same classes as mobilenet.classify() and the same embedding as infer(), in one pass', async () => {
+    const photo = labelledPhotos().find((p) => p.expected === 'zebra')!;
+    const pixels = decodeJpeg(photo.path);
+    const { imagenet, embedding } = await engine.classify(pixels, 3);
+    const model = await engine.ready();
+    const input = tf.tidy(() => toModelInput(pixels, DEFAULT_FIT_MODE));
+    const reference = await model.classify(input, 3);
+    const referenceEmbedding = tf.tidy(() => model.infer(input, true));
+    expect(imagenet.map((c) => c.fullName)).toEqual(reference.map((c) => c.className));
+    imagenet.forEach((c, i) => expect(c.probability).toBeCloseTo(reference[i]!.probability, 5));
+    expect(embedding).toHaveLength(1280);
+    const expected = await referenceEmbedding.data();
+    let maxDiff = 0;
+    for (let i = 0; i < 1280; i++) maxDiff = Math.max(maxDiff, Math.abs(embedding[i]! - expected[i]!));
+    expect(maxDiff).toBeLessThan(1e-4);
+    tf.dispose([pixels, input, referenceEmbedding]);
   });
 
   it('uses a remembered backend without probing again', async () => {
