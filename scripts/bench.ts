@@ -6,9 +6,13 @@
  *      and the raw model.classify time in the same offscreen document.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
-import path from 'node:path';
 import type { Page } from 'puppeteer-core';
+import path from 'node:path';
+import { trainHead, type TrainingExample } from '../src/engine/head';
 import { FIT_MODES } from '../src/engine/preprocess';
+import { embedFolder } from '../tests/support/embeddings';
+import { RETRAIN_DIR } from '../tests/support/photos';
+import { flowerPage, flowerPhotos } from '../tests/e2e/support/flowers';
 import { launchChrome, rightClickAndChoose } from '../tests/e2e/support/chrome';
 import { startServer } from '../tests/e2e/support/fixture-server';
 import { readOverlays } from '../tests/e2e/support/overlay';
@@ -99,8 +103,65 @@ async function chromium(): Promise<void> {
   }
 }
 
+/** Retraining cost in Node on WASM (the backend the browsers chose here), on real flower embeddings jittered up to size. */
+async function retraining(): Promise<void> {
+  console.log('\n## Retraining (Node, WASM, real flower embeddings + small noise to reach the size)');
+  const engine = nodeEngine();
+  await engine.ready();
+  const start = performance.now();
+  const flowers = await embedFolder(engine, path.join(RETRAIN_DIR, 'flower_photos'));
+  const embedMs = performance.now() - start;
+  const count = [...flowers.values()].reduce((n, list) => n + list.length, 0);
+  console.log(`embedding extraction      ${(count / (embedMs / 1000)).toFixed(1)} images/s   (${count} photos decoded + embedded in ${ms(embedMs)}; decode is jpeg-js)`);
+  const rows = [];
+  for (const perLabel of [100, 500]) {
+    let seed = 1;
+    const noise = () => ((seed = (seed * 16807) % 2147483647) / 2147483647 - 0.5) * 0.1;
+    const examples: TrainingExample[] = [...flowers].flatMap(([label, photos]) =>
+      Array.from({ length: perLabel }, (_, i) => ({ label, embedding: photos[i % photos.length]!.embedding.map((x) => x + noise()) })),
+    );
+    const t0 = performance.now();
+    const { head, report } = await trainHead(examples);
+    const trainMs = performance.now() - t0;
+    head.dispose();
+    rows.push({ examples: examples.length, labels: flowers.size, trainMs, epochs: report.epochs.length });
+    console.log(`retrain ${String(examples.length).padStart(4)} examples × ${flowers.size} labels   ${ms(trainMs)}   (${report.epochs.length} epochs, early stopping)`);
+  }
+  report.retraining = { embeddingsPerSecondNode: count / (embedMs / 1000), runs: rows };
+}
+
+/** Embedding extraction as the popup does it: every image of a page of 90 flowers, through the real extension. */
+async function chromiumExtraction(): Promise<void> {
+  console.log('\n## Chromium: popup classifies a page of 90 flower photos (fetch + decode + embed + thumbnail)');
+  const photos = flowerPhotos();
+  const server = await startServer((url) => (url.pathname === '/flowers.html' ? { status: 200, type: 'text/html', body: flowerPage(photos) } : undefined));
+  const session = await launchChrome();
+  try {
+    const page = await session.browser.newPage();
+    await page.goto(`${server.origin}/flowers.html`);
+    await page.waitForFunction(() => [...document.images].every((img) => img.complete));
+    const tabId = await session.inWorker(async (url: string) => (await chrome.tabs.query({ url }))[0]!.id!, page.url());
+    const warm = await session.browser.newPage();
+    await warm.goto(session.extensionUrl('src/popup/popup.html?tabId=1'));
+    await warm.waitForSelector('[data-engine-state="ready"]', { timeout: 60_000 });
+    await warm.close();
+    const view = await session.browser.newPage();
+    const start = performance.now();
+    await view.goto(session.extensionUrl(`src/popup/popup.html?tabId=${tabId}`));
+    await view.waitForFunction((n: number) => document.querySelector('[data-testid="progress"]')?.textContent === `${n} / ${n}`, { timeout: 120_000 }, photos.length);
+    const elapsed = performance.now() - start;
+    console.log(`embedding extraction      ${(photos.length / (elapsed / 1000)).toFixed(1)} images/s   (${photos.length} images in ${ms(elapsed)}, popup open → all labelled)`);
+    report.chromiumExtraction = { images: photos.length, ms: elapsed, imagesPerSecond: photos.length / (elapsed / 1000) };
+  } finally {
+    await session.close();
+    await server.close();
+  }
+}
+
 await fitModes();
 await chromium();
+await retraining();
+await chromiumExtraction();
 await mkdir(path.join(ROOT, 'test-results'), { recursive: true });
 await writeFile(path.join(ROOT, 'test-results/bench.json'), JSON.stringify(report, null, 2));
 console.log('\nWritten to test-results/bench.json');

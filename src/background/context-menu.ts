@@ -1,30 +1,61 @@
 import browser, { type Menus, type Tabs } from 'webextension-polyfill';
-import { CLASSIFY_MENU_ID, type ContentCommand } from '../shared/protocol';
+import {
+  CLASSIFY_MENU_ID,
+  LABEL_MENU_ID,
+  LABEL_MENU_ITEM_PREFIX,
+  NEW_LABEL_MENU_ID,
+  type ContentCommand,
+} from '../shared/protocol';
+import { labelSummaries } from '../storage/dataset';
 
 /**
- * "Classify with Spotter" on images and videos, and on any element (contexts page/link/frame),
- * because canvases and CSS backgrounds have no context of their own: the content script
- * finds the image under the cursor.
+ * Images and videos have contexts of their own; canvases and CSS backgrounds do not, so the
+ * items also show on any element (page/link/frame) and the content script finds the image.
  */
-export function createClassifyMenu(): void {
-  browser.contextMenus.create({
-    id: CLASSIFY_MENU_ID,
-    title: 'Classify with Spotter',
-    contexts: ['image', 'video', 'page', 'link', 'frame'],
-  });
+const CONTEXTS: Menus.ContextType[] = ['image', 'video', 'page', 'link', 'frame'];
+
+export async function createMenus(): Promise<void> {
+  await browser.contextMenus.removeAll();
+  browser.contextMenus.create({ id: CLASSIFY_MENU_ID, title: 'Classify with Spotter', contexts: CONTEXTS });
+  await refreshLabelMenu();
 }
 
-export function listenForClassifyClicks(): void {
+let refreshing: Promise<void> = Promise.resolve();
+
+/** "Label as ▸ (the user's labels) / New label…", rebuilt whenever the labels change. */
+export function refreshLabelMenu(): Promise<void> {
+  refreshing = refreshing.then(rebuildLabelMenu, rebuildLabelMenu);
+  return refreshing;
+}
+
+async function rebuildLabelMenu(): Promise<void> {
+  await browser.contextMenus.remove(LABEL_MENU_ID).catch(() => undefined);
+  browser.contextMenus.create({ id: LABEL_MENU_ID, title: 'Label as', contexts: CONTEXTS });
+  for (const { label } of await labelSummaries()) {
+    browser.contextMenus.create({ id: `${LABEL_MENU_ITEM_PREFIX}${label}`, parentId: LABEL_MENU_ID, title: label.replaceAll('&', '&&'), contexts: CONTEXTS });
+  }
+  browser.contextMenus.create({ id: NEW_LABEL_MENU_ID, parentId: LABEL_MENU_ID, title: 'New label…', contexts: CONTEXTS });
+}
+
+export function listenForMenuClicks(): void {
   browser.contextMenus.onClicked.addListener((info, tab) => {
-    if (info.menuItemId !== CLASSIFY_MENU_ID || tab?.id === undefined) return;
-    void sendToContentScript(tab, info);
+    const command = commandFor(info);
+    if (!command || tab?.id === undefined) return;
+    void sendToContentScript(tab, info.frameId ?? 0, command);
   });
 }
 
-async function sendToContentScript(tab: Tabs.Tab, info: Menus.OnClickData): Promise<void> {
+function commandFor(info: Menus.OnClickData): ContentCommand | null {
+  const target = { srcUrl: info.srcUrl, mediaType: info.mediaType };
+  const id = String(info.menuItemId);
+  if (id === CLASSIFY_MENU_ID) return { type: 'classify-target', ...target };
+  if (id === NEW_LABEL_MENU_ID) return { type: 'label-target', ...target, label: null };
+  if (id.startsWith(LABEL_MENU_ITEM_PREFIX)) return { type: 'label-target', ...target, label: id.slice(LABEL_MENU_ITEM_PREFIX.length) };
+  return null;
+}
+
+async function sendToContentScript(tab: Tabs.Tab, frameId: number, command: ContentCommand): Promise<void> {
   const tabId = tab.id!;
-  const frameId = info.frameId ?? 0;
-  const command: ContentCommand = { type: 'classify-target', srcUrl: info.srcUrl, mediaType: info.mediaType };
   try {
     await browser.tabs.sendMessage(tabId, command, { frameId });
   } catch {

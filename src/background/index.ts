@@ -3,18 +3,18 @@
  * state of its own that matters, so it can be stopped between any two events.
  */
 import browser from 'webextension-polyfill';
-import { createClassifyMenu, listenForClassifyClicks } from './context-menu';
+import { createMenus, listenForMenuClicks, refreshLabelMenu } from './context-menu';
 import { OffscreenEngineClient } from './offscreen-engine';
 import { listenForRequests } from './router';
 
-// Listeners first and synchronously: a restarted worker must see the event that woke it.
 const engine = new OffscreenEngineClient();
-listenForClassifyClicks();
-listenForRequests(engine);
+// Listeners first and synchronously: a restarted worker must see the event that woke it.
+listenForMenuClicks();
+listenForRequests(engine, () => void refreshLabelMenu());
 
 browser.runtime.onInstalled.addListener(() => {
   // Menus persist across worker restarts; (re)create them only when installed or updated.
-  void browser.contextMenus.removeAll().then(createClassifyMenu);
+  void createMenus();
   // Measure the backends and load the model now, so the very first click is quick too.
-  void engine.status(true);
+  void engine.request({ type: 'get-status', warmUp: true });
 });

@@ -1,7 +1,8 @@
 import browser from 'webextension-polyfill';
 import * as v from 'valibot';
-import { ClassifyResponseSchema, StatusResponseSchema, type EngineRequest } from '../shared/protocol';
+import { RESULT_SCHEMAS, responseSchema, type EngineRequest, type RequestOf, type RequestType, type ResultOf } from '../shared/protocol';
 import { SpotterError } from '../shared/errors';
+import type { Response } from '../shared/respond';
 import type { EngineClient } from './engine-client';
 
 const OFFSCREEN_PATH = 'src/offscreen/offscreen.html';
@@ -10,20 +11,13 @@ const OFFSCREEN_PATH = 'src/offscreen/offscreen.html';
 export class OffscreenEngineClient implements EngineClient {
   private creating: Promise<void> | undefined;
 
-  classify(source: Extract<EngineRequest, { type: 'engine/classify' }>['source']) {
-    return this.request({ type: 'engine/classify', source }, ClassifyResponseSchema);
-  }
-
-  status(warmUp: boolean) {
-    return this.request({ type: 'engine/status', warmUp }, StatusResponseSchema);
-  }
-
-  private async request<S extends v.GenericSchema>(message: EngineRequest, schema: S): Promise<v.InferOutput<S>> {
+  async request<T extends RequestType>(request: RequestOf<T>): Promise<Response<ResultOf<T>>> {
     await this.ensureDocument();
-    const reply: unknown = await browser.runtime.sendMessage(message);
-    const parsed = v.safeParse(schema, reply);
+    const envelope: EngineRequest = { type: 'engine/request', request };
+    const reply: unknown = await browser.runtime.sendMessage(envelope);
+    const parsed = v.safeParse(responseSchema(RESULT_SCHEMAS[request.type] as v.GenericSchema), reply);
     if (!parsed.success) throw new SpotterError('engine', 'The Spotter engine gave no valid answer. Try again.');
-    return parsed.output;
+    return parsed.output as Response<ResultOf<T>>;
   }
 
   /** One creation in flight at a time: two clicks in a row must not race to create two documents. */

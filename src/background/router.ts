@@ -1,31 +1,30 @@
 import browser, { type Runtime } from 'webextension-polyfill';
-import { BackgroundRequestSchema, isAddressedToEngine, parseMessage } from '../shared/protocol';
 import { toErrorInfo } from '../shared/errors';
+import { BackgroundRequestSchema, isAddressedToEngine, LABEL_CHANGING_REQUESTS, parseMessage, type RequestType } from '../shared/protocol';
 import { rejection } from '../shared/respond';
 import { isOwnContentScript, isOwnExtensionPage } from '../shared/senders';
 import type { EngineClient } from './engine-client';
 
-/** Validates every request to the background, checks who sent it, and routes it. */
-export function listenForRequests(engine: EngineClient): void {
+/** What a web page's content script may ask for; everything else is for Spotter's own pages. */
+const CONTENT_SCRIPT_REQUESTS: readonly RequestType[] = ['classify-image', 'add-example'];
+
+/** Validates every request to the background, checks who sent it, and hands it to the engine. */
+export function listenForRequests(engine: EngineClient, onLabelsChanged: () => void): void {
   const self = { id: browser.runtime.id, baseUrl: browser.runtime.getURL('') };
   browser.runtime.onMessage.addListener((message: unknown, sender: Runtime.MessageSender) => {
     if (isAddressedToEngine(message)) return undefined; // for the offscreen document, not us
     const parsed = parseMessage(BackgroundRequestSchema, message);
     if (!parsed.ok) return Promise.resolve(rejection(`Malformed request: ${parsed.reason}`));
     const request = parsed.value;
-    switch (request.type) {
-      case 'classify-image':
-        // Pages may only ask through our content script; extension pages (popup) may too.
-        if (!isOwnContentScript(sender, self) && !isOwnExtensionPage(sender, self)) return Promise.resolve(rejection('Not allowed from this sender.'));
-        return orError(engine.classify(request.source));
-      case 'get-status':
-        if (!isOwnExtensionPage(sender, self)) return Promise.resolve(rejection('Status is only for Spotter\'s own pages.'));
-        return orError(engine.status(request.warmUp));
-    }
+    const allowed = isOwnExtensionPage(sender, self) || (CONTENT_SCRIPT_REQUESTS.includes(request.type) && isOwnContentScript(sender, self));
+    if (!allowed) return Promise.resolve(rejection(`"${request.type}" is not allowed from this sender.`));
+    return engine.request(request).then(
+      (response) => {
+        if (response.ok && LABEL_CHANGING_REQUESTS.includes(request.type)) onLabelsChanged();
+        return response;
+      },
+      // The engine client answers with a protocol response; if reaching it fails, say so in one.
+      (error: unknown) => ({ ok: false as const, error: toErrorInfo(error) }),
+    );
   });
-}
-
-/** The engine client answers with a protocol response; if reaching it fails, say so in one. */
-function orError<T>(reply: Promise<T>): Promise<T | { ok: false; error: ReturnType<typeof toErrorInfo> }> {
-  return reply.catch((error: unknown) => ({ ok: false as const, error: toErrorInfo(error) }));
 }

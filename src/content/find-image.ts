@@ -29,10 +29,10 @@ export function findImageTarget(context: ClickContext, doc: Document = document)
   const candidates = elementsAt(context, doc);
   const wantsMedia = context.mediaType === 'image' || context.mediaType === 'video';
   if (wantsMedia && context.srcUrl) {
-    const bySrc = (el: Element) => (el instanceof HTMLImageElement && (el.currentSrc === context.srcUrl || el.src === context.srcUrl)) || (el instanceof HTMLVideoElement && (el.currentSrc === context.srcUrl || el.src === context.srcUrl));
+    const bySrc = (el: Element) => (isImg(el) || isVideo(el)) && (el.currentSrc === context.srcUrl || el.src === context.srcUrl);
     const element = candidates.find(bySrc) ?? [...doc.querySelectorAll('img, video')].find(bySrc);
-    if (element instanceof HTMLImageElement) return { kind: 'img', element, url: context.srcUrl };
-    if (element instanceof HTMLVideoElement) return { kind: 'video', element };
+    if (element && isImg(element)) return { kind: 'img', element, url: context.srcUrl };
+    if (element && isVideo(element)) return { kind: 'video', element };
   }
   for (const element of candidates) {
     const target = asImageTarget(element);
@@ -41,14 +41,20 @@ export function findImageTarget(context: ClickContext, doc: Document = document)
   return null;
 }
 
-function asImageTarget(element: Element): ImageTarget | null {
-  if (element instanceof HTMLImageElement) {
+// Tag checks, not instanceof: elements of same-origin iframes come from another window's classes.
+const isImg = (el: Element): el is HTMLImageElement => el.localName === 'img';
+const isVideo = (el: Element): el is HTMLVideoElement => el.localName === 'video';
+const isCanvas = (el: Element): el is HTMLCanvasElement => el.localName === 'canvas';
+
+export function asImageTarget(element: Element): ImageTarget | null {
+  if (isImg(element)) {
     const url = element.currentSrc || element.src;
     return url ? { kind: 'img', element, url } : null;
   }
-  if (element instanceof HTMLVideoElement) return { kind: 'video', element };
-  if (element instanceof HTMLCanvasElement) return { kind: 'canvas', element };
-  const url = backgroundImageUrl(getComputedStyle(element).backgroundImage);
+  if (isVideo(element)) return { kind: 'video', element };
+  if (isCanvas(element)) return { kind: 'canvas', element };
+  const view = element.ownerDocument.defaultView ?? window;
+  const url = backgroundImageUrl(view.getComputedStyle(element).backgroundImage);
   return url ? { kind: 'background', element, url } : null;
 }
 

@@ -1,18 +1,21 @@
 /**
- * The content script: remembers where the user right-clicked, and on "Classify with Spotter"
- * finds that image, asks the background to classify it and shows the overlay.
+ * The content script: remembers where the user right-clicked; classifies or labels that image
+ * on the menu's command; lists the page's images for the popup and highlights one on request.
  */
 import browser, { type Runtime } from 'webextension-polyfill';
-import * as v from 'valibot';
+import { ask } from '../shared/client';
 import { SpotterError, toErrorInfo } from '../shared/errors';
-import { ClassifyResponseSchema, ContentCommandSchema, parseMessage, type ContentCommand } from '../shared/protocol';
-import { isFromExtensionBackground } from '../shared/senders';
-import { findImageTarget, type ClickContext } from './find-image';
+import { ContentCommandSchema, parseMessage, type ContentCommand } from '../shared/protocol';
+import { isOwnExtensionPage } from '../shared/senders';
+import { PageImageRegistry } from './collect-images';
+import { findImageTarget, type ClickContext, type ImageTarget } from './find-image';
 import { ImageOverlay } from './overlay';
 import { toImageSource } from './read-pixels';
 
 let lastClick: Pick<ClickContext, 'point' | 'element'> = { point: null, element: null };
 const overlays = new Map<Element, ImageOverlay>();
+const pageImages = new PageImageRegistry();
+const self = { id: browser.runtime.id, baseUrl: browser.runtime.getURL('') };
 
 addEventListener(
   'contextmenu',
@@ -33,27 +36,71 @@ addEventListener(
 );
 
 browser.runtime.onMessage.addListener((message: unknown, sender: Runtime.MessageSender) => {
-  if (!isFromExtensionBackground(sender, { id: browser.runtime.id })) return undefined;
+  if (!isOwnExtensionPage(sender, self)) return undefined;
   const parsed = parseMessage(ContentCommandSchema, message);
   if (!parsed.ok) return Promise.reject(new Error(`Spotter: rejected command (${parsed.reason})`));
-  void classifyTarget(parsed.value);
-  // Acknowledge at once; the overlay shows the outcome.
-  return Promise.resolve(true);
+  return handle(parsed.value);
 });
 
-async function classifyTarget(command: ContentCommand): Promise<void> {
+async function handle(command: ContentCommand): Promise<unknown> {
+  switch (command.type) {
+    case 'classify-target':
+      void classifyTarget(command);
+      return true; // acknowledged at once; the overlay shows the outcome
+    case 'label-target':
+      void labelTarget(command);
+      return true;
+    case 'collect-images':
+      return pageImages.collect();
+    case 'resolve-image':
+      return toImageSource(registered(command.imageId));
+    case 'highlight-image': {
+      const { element } = registered(command.imageId);
+      element.scrollIntoView({ block: 'center', inline: 'center' });
+      openOverlay(element).show({ phase: 'highlight' });
+      return true;
+    }
+  }
+}
+
+function registered(imageId: string): ImageTarget {
+  const target = pageImages.get(imageId);
+  if (!target || !target.element.isConnected) throw new SpotterError('no-image', 'That image is no longer on the page. Refresh the list.');
+  return target;
+}
+
+function clickedTarget(command: { srcUrl?: string; mediaType?: string }): ImageTarget | null {
   const target = findImageTarget({ ...lastClick, srcUrl: command.srcUrl, mediaType: command.mediaType });
   if (!target) {
-    const anchor = lastClick.element ?? document.body;
-    openOverlay(anchor).show({ phase: 'error', message: new SpotterError('no-image', 'No image here: Spotter looks for pictures, videos, canvases and CSS backgrounds.').message });
-    return;
+    openOverlay(lastClick.element ?? document.body).show({
+      phase: 'error',
+      message: 'No image here: Spotter looks for pictures, videos, canvases and CSS backgrounds.',
+    });
   }
+  return target;
+}
+
+async function classifyTarget(command: Extract<ContentCommand, { type: 'classify-target' }>): Promise<void> {
+  const target = clickedTarget(command);
+  if (!target) return;
   const overlay = openOverlay(target.element);
   try {
-    const source = await toImageSource(target);
-    const reply: unknown = await browser.runtime.sendMessage({ type: 'classify-image', source });
-    const response = v.parse(ClassifyResponseSchema, reply);
-    overlay.show(response.ok ? { phase: 'done', result: response.result } : { phase: 'error', message: response.error.message });
+    const result = await ask({ type: 'classify-image', source: await toImageSource(target) });
+    overlay.show({ phase: 'done', result });
+  } catch (error) {
+    overlay.show({ phase: 'error', message: toErrorInfo(error).message });
+  }
+}
+
+async function labelTarget(command: Extract<ContentCommand, { type: 'label-target' }>): Promise<void> {
+  const target = clickedTarget(command);
+  if (!target) return;
+  const label = command.label ?? prompt('Spotter: label this image as…')?.trim();
+  if (!label) return; // the user cancelled
+  const overlay = openOverlay(target.element);
+  try {
+    const example = await ask({ type: 'add-example', source: await toImageSource(target), label, pageUrl: location.href });
+    overlay.show({ phase: 'saved', label: example.label });
   } catch (error) {
     overlay.show({ phase: 'error', message: toErrorInfo(error).message });
   }

@@ -8,7 +8,15 @@ import type { ClassifyResult } from '../shared/protocol';
 import { formatMs, formatPercent } from '../shared/format';
 import css from './overlay.css?inline';
 
-export type OverlayState = { phase: 'loading' } | { phase: 'done'; result: ClassifyResult } | { phase: 'error'; message: string };
+export type OverlayState =
+  | { phase: 'loading' }
+  | { phase: 'done'; result: ClassifyResult }
+  | { phase: 'error'; message: string }
+  | { phase: 'saved'; label: string }
+  /** Just the frame, for a moment: "this is the image you clicked in the popup". */
+  | { phase: 'highlight' };
+
+const HIGHLIGHT_MS = 2000;
 
 const HOST_TAG = 'spotter-overlay';
 const PANEL_WIDTH = 240;
@@ -23,9 +31,11 @@ interface Box {
 
 function OverlayView(props: { state: OverlayState; frame: Box; panel: { left: number; top: number } | null; onClose: () => void }) {
   const { state, frame, panel, onClose } = props;
+  const frameStyle = { left: `${frame.left}px`, top: `${frame.top}px`, width: `${frame.width}px`, height: `${frame.height}px` };
+  if (state.phase === 'highlight') return <div class="frame highlight" style={frameStyle} hidden={!panel} />;
   return (
     <>
-      <div class="frame" style={{ left: `${frame.left}px`, top: `${frame.top}px`, width: `${frame.width}px`, height: `${frame.height}px` }} hidden={!panel} />
+      <div class="frame" style={frameStyle} hidden={!panel} />
       <section
         class="panel"
         data-state={state.phase}
@@ -52,32 +62,62 @@ function OverlayView(props: { state: OverlayState; frame: Box; panel: { left: nu
               {state.message}
             </p>
           )}
-          {state.phase === 'done' && (
-            <>
-              <ol>
-                {state.result.imagenet.map((entry) => (
-                  <li key={entry.fullName} data-label={entry.label} data-probability={entry.probability.toFixed(4)}>
-                    <span class="bar" style={{ width: `${Math.round(entry.probability * 100)}%` }} />
-                    <span class="name" title={entry.fullName}>
-                      {entry.label}
-                    </span>
-                    <span class="pct">{formatPercent(entry.probability)}</span>
-                  </li>
-                ))}
-              </ol>
-              <div class="meta">
-                ImageNet · {state.result.backend} · {formatMs(state.result.totalMs)}
-              </div>
-            </>
+          {state.phase === 'saved' && (
+            <p class="saved">
+              Saved as <b>{state.label}</b>. Retrain in the popup to teach it.
+            </p>
           )}
+          {state.phase === 'done' && <Result result={state.result} />}
         </div>
       </section>
     </>
   );
 }
 
+function Result({ result }: { result: ClassifyResult }) {
+  const user = result.user;
+  return (
+    <>
+      {user && (
+        <>
+          <h2>Your labels</h2>
+          <ol>
+            {user.unknown && <Row kind="user" label="unknown" probability={null} title="Below the confidence threshold" />}
+            {user.labels.map((entry, i) => (
+              <Row key={entry.label} kind="user" label={entry.label} probability={entry.probability} title={user.unknown && i === 0 ? 'best guess' : entry.label} />
+            ))}
+          </ol>
+          <h2>ImageNet</h2>
+        </>
+      )}
+      <ol>
+        {result.imagenet.map((entry) => (
+          <Row key={entry.fullName} kind="imagenet" label={entry.label} probability={entry.probability} title={entry.fullName} />
+        ))}
+      </ol>
+      <div class="meta">
+        {result.backend} · {formatMs(result.totalMs)}
+      </div>
+    </>
+  );
+}
+
+function Row(props: { kind: 'user' | 'imagenet'; label: string; probability: number | null; title: string }) {
+  const { kind, label, probability, title } = props;
+  return (
+    <li data-kind={kind} data-label={label} data-probability={probability === null ? '' : probability.toFixed(4)}>
+      {probability !== null && <span class="bar" style={{ width: `${Math.round(probability * 100)}%` }} />}
+      <span class="name" title={title}>
+        {label}
+      </span>
+      <span class="pct">{probability === null ? '' : formatPercent(probability)}</span>
+    </li>
+  );
+}
+
 export class ImageOverlay {
   private readonly host: HTMLElement;
+  private readonly view: Window;
   private readonly root: ShadowRoot;
   private state: OverlayState = { phase: 'loading' };
   private readonly resizeObserver: ResizeObserver;
@@ -89,17 +129,19 @@ export class ImageOverlay {
     readonly target: Element,
     private readonly onClosed: (overlay: ImageOverlay) => void,
   ) {
-    this.host = document.createElement(HOST_TAG);
+    const doc = target.ownerDocument;
+    this.view = doc.defaultView ?? window;
+    this.host = doc.createElement(HOST_TAG);
     // Inline !important beats any page rule that targets our host element.
     this.host.setAttribute('style', 'all: initial !important; position: fixed !important; inset: 0 auto auto 0 !important; width: 0 !important; height: 0 !important; z-index: 2147483647 !important; display: block !important;');
     this.root = this.host.attachShadow({ mode: 'closed' });
-    const style = document.createElement('style');
+    const style = doc.createElement('style');
     style.textContent = css;
     this.root.append(style);
-    document.documentElement.append(this.host);
+    doc.documentElement.append(this.host);
 
-    window.addEventListener('scroll', this.schedule, { capture: true, passive: true });
-    window.addEventListener('resize', this.schedule, { passive: true });
+    this.view.addEventListener('scroll', this.schedule, { capture: true, passive: true });
+    this.view.addEventListener('resize', this.schedule, { passive: true });
     this.resizeObserver = new ResizeObserver(this.schedule);
     this.resizeObserver.observe(target);
     // Pages also move images without scrolling (carousels, layout shifts): a slow poll catches those.
@@ -110,13 +152,14 @@ export class ImageOverlay {
   show(state: OverlayState): void {
     this.state = state;
     this.draw();
+    if (state.phase === 'highlight') setTimeout(() => this.close(), HIGHLIGHT_MS);
   }
 
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    window.removeEventListener('scroll', this.schedule, { capture: true });
-    window.removeEventListener('resize', this.schedule);
+    this.view.removeEventListener('scroll', this.schedule, { capture: true });
+    this.view.removeEventListener('resize', this.schedule);
     this.resizeObserver.disconnect();
     clearInterval(this.poll);
     cancelAnimationFrame(this.frameRequest);
@@ -141,12 +184,13 @@ export class ImageOverlay {
     }
     const rect = this.target.getBoundingClientRect();
     const frame = { left: rect.left, top: rect.top, width: rect.width, height: rect.height };
-    render(<OverlayView state={this.state} frame={frame} panel={panelPosition(rect)} onClose={() => this.close()} />, this.root);
+    render(<OverlayView state={this.state} frame={frame} panel={panelPosition(rect, this.view)} onClose={() => this.close()} />, this.root);
   }
 }
 
 /** Top-left inside the image, kept on screen; null when the image has scrolled out of view. */
-function panelPosition(rect: DOMRect): { left: number; top: number } | null {
+function panelPosition(rect: DOMRect, view: Window): { left: number; top: number } | null {
+  const { innerWidth, innerHeight } = view;
   const visible = rect.bottom > 0 && rect.right > 0 && rect.top < innerHeight && rect.left < innerWidth;
   if (!visible) return null;
   const left = Math.min(Math.max(rect.left + MARGIN, MARGIN), Math.max(MARGIN, innerWidth - PANEL_WIDTH - MARGIN));

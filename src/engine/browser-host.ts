@@ -1,20 +1,42 @@
 /**
  * The engine as an extension page hosts it: Chrome's offscreen document and Firefox's event
- * page both create exactly this. It knows where the bundled assets are, but nothing about
- * which browser it is in.
+ * page both create exactly this, and hand it every validated request. It owns the model, the
+ * user's head and training; it knows where the bundled assets are, but not which browser it is in.
  */
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
-import type { ClassifyResult, EngineStatusMessage, ImageSource } from '../shared/protocol';
+import { SpotterError } from '../shared/errors';
+import type { BackgroundRequest, ClassifyResult, Dataset, ImageSource, RequestOf, RequestType, ResultOf, TrainingState, UserPrediction } from '../shared/protocol';
 import { storedBackendChoice } from '../storage/backend-choice';
+import type { ExampleRecord } from '../storage/database';
+import { addExample, allExamples, deleteExample, deleteLabel, renameLabel, replaceEverything } from '../storage/dataset';
+import { parseDataset, serializeDataset, toBase64 } from '../storage/dataset-file';
+import { loadHead, saveHead } from '../storage/head-store';
 import { SpotterEngine } from './engine';
+import { DEFAULT_TRAIN_OPTIONS, trainabilityProblem, trainHead, UserHead, type TrainOptions } from './head';
 import { decodeImage } from './image-decode';
 import { fetchImageBlob } from './image-fetch';
+import { thumbnailOf } from './thumbnail';
 
 export const MODEL_PATH = 'models/mobilenet_v2/model.json';
 export const WASM_DIR = 'wasm/';
+/** Below this, the user's head says "unknown" rather than guess. */
+export const UNKNOWN_THRESHOLD = 0.5;
+const RECENT_IMAGES = 300;
+
+interface SeenImage {
+  embedding: Float32Array;
+  thumbnail: string;
+}
+
+const IDLE_TRAINING: TrainingState = { phase: 'idle', epochs: [], maxEpochs: 0, report: null, error: null, startedAt: null };
 
 export class BrowserEngineHost {
   readonly engine: SpotterEngine;
+  private head: UserHead | null = null;
+  private headLoading: Promise<void> | null = null;
+  /** Embeddings of recently classified images, so labelling one does not download it again. */
+  private readonly recent = new Map<string, SeenImage>();
+  private training: TrainingState = IDLE_TRAINING;
 
   /** @param assetUrl maps a bundled file's path to its URL (runtime.getURL). */
   constructor(assetUrl: (path: string) => string) {
@@ -23,25 +45,157 @@ export class BrowserEngineHost {
     this.engine = new SpotterEngine({ model: assetUrl(MODEL_PATH), memory: storedBackendChoice });
   }
 
+  handle<T extends RequestType>(request: RequestOf<T>): Promise<ResultOf<T>>;
+  async handle(request: BackgroundRequest): Promise<unknown> {
+    switch (request.type) {
+      case 'classify-image':
+        return this.classify(request.source);
+      case 'get-status':
+        if (request.warmUp) await this.engine.ready().catch(() => undefined);
+        return this.engine.status;
+      case 'add-example':
+        return summary(await this.addExample(request.source, request.label, request.pageUrl));
+      case 'list-dataset':
+        return this.dataset();
+      case 'delete-example':
+        await deleteExample(request.id);
+        return { deleted: 1 };
+      case 'rename-label':
+        return { moved: await renameLabel(request.from, request.to) };
+      case 'delete-label':
+        return { deleted: await deleteLabel(request.label) };
+      case 'train':
+        return this.startTraining(request.options);
+      case 'training-status':
+        return this.training;
+      case 'export-head':
+        return this.exportHead();
+      case 'export-dataset':
+        return { text: serializeDataset(await allExamples(), await loadHead()) };
+      case 'import-dataset':
+        return this.importDataset(request.text);
+    }
+  }
+
   async classify(source: ImageSource): Promise<ClassifyResult> {
     const start = performance.now();
+    const seen = await this.see(source);
+    await this.loadHeadOnce();
+    const backend = this.engine.status.backend;
+    if (!backend) throw new Error('no backend after load');
+    return {
+      user: this.head ? userPrediction(await this.head.predict(seen.embedding)) : null,
+      imagenet: seen.imagenet,
+      thumbnail: seen.thumbnail,
+      inferMs: seen.inferMs,
+      backend,
+      totalMs: performance.now() - start,
+    };
+  }
+
+  private async see(source: ImageSource): Promise<SeenImage & Pick<ClassifyResult, 'imagenet' | 'inferMs'>> {
     // Start loading the model while the image downloads; classify() awaits it anyway.
     const modelReady = this.engine.ready();
     modelReady.catch(() => undefined); // reported below when awaited; avoid an unhandled rejection if the fetch fails first
     const bitmap = await decodeImage(await fetchImageBlob(source.url));
     try {
       await modelReady;
-      const { imagenet, inferMs } = await this.engine.classify(bitmap);
-      const backend = this.engine.status.backend;
-      if (!backend) throw new Error('no backend after load');
-      return { imagenet, inferMs, backend, totalMs: performance.now() - start };
+      const [{ imagenet, embedding, inferMs }, thumbnail] = await Promise.all([this.engine.classify(bitmap), thumbnailOf(bitmap)]);
+      this.remember(source.url, { embedding, thumbnail });
+      return { imagenet, embedding, inferMs, thumbnail };
     } finally {
       bitmap.close();
     }
   }
 
-  async status(warmUp: boolean): Promise<EngineStatusMessage> {
-    if (warmUp) await this.engine.ready().catch(() => undefined);
-    return this.engine.status;
+  private remember(url: string, seen: SeenImage): void {
+    this.recent.delete(url);
+    this.recent.set(url, seen);
+    if (this.recent.size > RECENT_IMAGES) this.recent.delete(this.recent.keys().next().value!);
   }
+
+  private async addExample(source: ImageSource, label: string, pageUrl: string): Promise<ExampleRecord> {
+    const seen = this.recent.get(source.url) ?? (await this.see(source));
+    // data: URLs can be megabytes; the thumbnail already shows what the image was.
+    const imageUrl = source.url.startsWith('data:') ? 'data: URL' : source.url;
+    return addExample({ label, embedding: seen.embedding, thumbnail: seen.thumbnail, imageUrl, pageUrl, createdAt: Date.now() });
+  }
+
+  private async dataset(): Promise<Dataset> {
+    const examples = await allExamples();
+    const byLabel = new Map<string, ExampleRecord[]>();
+    for (const example of examples) byLabel.set(example.label, [...(byLabel.get(example.label) ?? []), example]);
+    const head = await loadHead();
+    return {
+      labels: [...byLabel]
+        .sort(([a], [b]) => a.localeCompare(b))
+        .map(([label, list]) => ({ label, count: list.length, examples: list.map(summary) })),
+      head: head ? { labels: head.head.labels, trainedAt: head.trainedAt, report: head.report } : null,
+    };
+  }
+
+  private async startTraining(overrides: Partial<TrainOptions>): Promise<TrainingState> {
+    if (this.training.phase === 'running') return this.training;
+    const examples = (await allExamples()).map(({ embedding, label }) => ({ embedding, label }));
+    const problem = trainabilityProblem(examples);
+    if (problem) throw new SpotterError('bad-message', problem);
+    const options = { ...DEFAULT_TRAIN_OPTIONS, ...overrides };
+    this.training = { phase: 'running', epochs: [], maxEpochs: options.epochs, report: null, error: null, startedAt: Date.now() };
+    // Runs on in this document whether or not the popup stays open; the popup polls for progress.
+    void trainHead(examples, options, (log) => {
+      this.training = { ...this.training, epochs: [...this.training.epochs, log] };
+    })
+      .then(async ({ head, report }) => {
+        await saveHead({ head: await head.serialize(), report, trainedAt: Date.now() });
+        this.head?.dispose();
+        this.head = head;
+        this.training = { ...this.training, phase: 'done', report };
+      })
+      .catch((error: unknown) => {
+        this.training = { ...this.training, phase: 'failed', error: error instanceof Error ? error.message : String(error) };
+      });
+    return this.training;
+  }
+
+  private async exportHead(): Promise<ResultOf<'export-head'>> {
+    await this.loadHeadOnce();
+    if (!this.head) throw new SpotterError('bad-message', 'There is no trained model yet: label some images and press Retrain first.');
+    const files = await this.head.exportFiles();
+    return { modelJson: files.modelJson, weightsBase64: toBase64(files.weights), labelsJson: files.labelsJson };
+  }
+
+  private async importDataset(text: string): Promise<ResultOf<'import-dataset'>> {
+    const parsed = parseDataset(text);
+    // Build the head before writing anything: a head that cannot load must not replace a good one.
+    const head = parsed.head ? await UserHead.deserialize(parsed.head.head).catch((error: unknown) => {
+      throw new SpotterError('bad-message', `The model in this file cannot be loaded (${error instanceof Error ? error.message : String(error)}). Nothing was changed.`);
+    }) : null;
+    await replaceEverything(parsed.examples, parsed.head);
+    this.head?.dispose();
+    this.head = head;
+    this.headLoading = Promise.resolve();
+    this.training = IDLE_TRAINING;
+    return { examples: parsed.examples.length, labels: new Set(parsed.examples.map((e) => e.label)).size, head: head !== null };
+  }
+
+  /** The head persists in IndexedDB; load it at the first classification after start-up. */
+  private loadHeadOnce(): Promise<void> {
+    this.headLoading ??= loadHead()
+      .then(async (record) => {
+        if (record && !this.head) this.head = await UserHead.deserialize(record.head);
+      })
+      .catch((error: unknown) => {
+        console.warn('Spotter: the saved head could not be loaded; retrain to replace it.', error);
+      });
+    return this.headLoading;
+  }
+}
+
+function userPrediction(scores: readonly { label: string; probability: number }[]): UserPrediction {
+  const labels = scores.slice(0, 3).map(({ label, probability }) => ({ label, probability }));
+  return { labels, unknown: (labels[0]?.probability ?? 0) < UNKNOWN_THRESHOLD };
+}
+
+function summary(example: ExampleRecord): ResultOf<'add-example'> {
+  return { id: example.id!, label: example.label, thumbnail: example.thumbnail, imageUrl: example.imageUrl, pageUrl: example.pageUrl, createdAt: example.createdAt };
 }

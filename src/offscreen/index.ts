@@ -17,17 +17,11 @@ browser.runtime.onMessage.addListener((message: unknown, sender: Runtime.Message
   if (!isOwnExtensionPage(sender, self)) return Promise.resolve(rejection('Engine requests are accepted only from Spotter itself.'));
   const parsed = parseMessage(EngineRequestSchema, message);
   if (!parsed.ok) return Promise.resolve(rejection(`Malformed engine request: ${parsed.reason}`));
-  const request = parsed.value;
-  switch (request.type) {
-    case 'engine/classify':
-      return respond(() => host.classify(request.source));
-    case 'engine/status':
-      return respond(() => host.status(request.warmUp));
-  }
+  return respond(() => host.handle(parsed.value.request));
 });
 
 // Reachable from DevTools and `npm run bench` (only extension pages can see this document).
-Object.assign(globalThis, { spotterEngine: host.engine });
+Object.assign(globalThis, { spotterEngine: host.engine, spotterHost: host });
 
 // Load the model now: the first click should not pay for it.
-void host.status(true);
+void host.handle({ type: 'get-status', warmUp: true });

@@ -1,75 +1,73 @@
-/** The popup (minimal for now): engine status, and how to use Spotter. */
+/**
+ * The popup: the page's images with their labels, the user's labels, and training.
+ * `popup.html?tabId=N` opens the same view as a normal tab for tab N (tests, power users, and
+ * file pickers, which close a real popup in some browsers).
+ */
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import browser from 'webextension-polyfill';
-import * as v from 'valibot';
-import { StatusResponseSchema, type EngineStatusMessage } from '../shared/protocol';
-import { formatMs } from '../shared/format';
+import { LabelsView } from './labels-view';
+import { PageView } from './page-view';
+import { StatusLine } from './status-line';
+import { TrainView } from './train-view';
 import './popup.css';
 
-type View = { kind: 'waiting' } | { kind: 'status'; status: EngineStatusMessage } | { kind: 'error'; message: string };
+type Tab = 'page' | 'labels' | 'train';
+const TABS: { id: Tab; title: string }[] = [
+  { id: 'page', title: 'This page' },
+  { id: 'labels', title: 'Your labels' },
+  { id: 'train', title: 'Train' },
+];
 
-const STATE_TEXT: Record<EngineStatusMessage['state'], string> = {
-  idle: 'Model not loaded yet',
-  loading: 'Loading the model…',
-  ready: 'Model ready',
-  failed: 'Model failed to load',
-};
+async function targetTabId(): Promise<number | null> {
+  const fromUrl = Number(new URLSearchParams(location.search).get('tabId'));
+  if (Number.isInteger(fromUrl) && fromUrl > 0) return fromUrl;
+  const [tab] = await browser.tabs.query({ active: true, currentWindow: true });
+  return tab?.id ?? null;
+}
 
-function Popup() {
-  const [view, setView] = useState<View>({ kind: 'waiting' });
+function App() {
+  const [tab, setTab] = useState<Tab>('page');
+  const [tabId, setTabId] = useState<number | null | undefined>(undefined);
+  // Bumped whenever labels change, so every view re-reads them.
+  const [labelsVersion, setLabelsVersion] = useState(0);
+  const labelsChanged = () => setLabelsVersion((n) => n + 1);
   useEffect(() => {
-    browser.runtime
-      .sendMessage({ type: 'get-status', warmUp: true })
-      .then((reply: unknown) => {
-        const response = v.parse(StatusResponseSchema, reply);
-        setView(response.ok ? { kind: 'status', status: response.result } : { kind: 'error', message: response.error.message });
-      })
-      .catch((error: unknown) => setView({ kind: 'error', message: error instanceof Error ? error.message : String(error) }));
+    void targetTabId().then(setTabId);
   }, []);
+  const inTab = new URLSearchParams(location.search).has('tabId');
 
   return (
     <>
-      <h1>Spotter</h1>
-      <p class="hint">Right-click any image, video or canvas and choose “Classify with Spotter”.</p>
-      {view.kind === 'waiting' && <p class="status">Starting the engine…</p>}
-      {view.kind === 'error' && <p class="status" role="alert">{view.message}</p>}
-      {view.kind === 'status' && <EngineStatusView status={view.status} />}
+      <header class="top">
+        <h1>Spotter</h1>
+        <StatusLine />
+        {!inTab && tabId && (
+          <a class="open-tab" href={`popup.html?tabId=${tabId}`} target="_blank" rel="noreferrer" title="Open this view in a tab">
+            Open in tab ↗
+          </a>
+        )}
+      </header>
+      <nav role="tablist" aria-label="Spotter views">
+        {TABS.map(({ id, title }) => (
+          <button key={id} role="tab" id={`tab-${id}`} aria-selected={tab === id} aria-controls={`panel-${id}`} onClick={() => setTab(id)} type="button">
+            {title}
+          </button>
+        ))}
+      </nav>
+      {/* Views stay mounted so work in progress (page classification) survives switching tabs. */}
+      <section role="tabpanel" id="panel-page" aria-labelledby="tab-page" hidden={tab !== 'page'}>
+        {tabId === undefined ? <p>Finding the page…</p> : tabId === null ? <p class="error">No page to look at.</p> : <PageView tabId={tabId} labelsVersion={labelsVersion} onLabelsChanged={labelsChanged} />}
+      </section>
+      <section role="tabpanel" id="panel-labels" aria-labelledby="tab-labels" hidden={tab !== 'labels'}>
+        <LabelsView labelsVersion={labelsVersion} onLabelsChanged={labelsChanged} />
+      </section>
+      <section role="tabpanel" id="panel-train" aria-labelledby="tab-train" hidden={tab !== 'train'}>
+        <TrainView labelsVersion={labelsVersion} visible={tab === 'train'} />
+      </section>
     </>
   );
 }
 
-function EngineStatusView({ status }: { status: EngineStatusMessage }) {
-  return (
-    <section aria-label="Engine status" data-engine-state={status.state}>
-      <p class="status">
-        <span class="dot" data-state={status.state} aria-hidden="true" />
-        {STATE_TEXT[status.state]}
-      </p>
-      <dl>
-        <dt>Backend</dt>
-        <dd data-testid="backend">{status.backend ?? '–'}</dd>
-        {status.loadMs !== null && (
-          <>
-            <dt>Load time</dt>
-            <dd>{formatMs(status.loadMs)}</dd>
-          </>
-        )}
-        {status.probe && (
-          <>
-            <dt>Measured</dt>
-            <dd>{status.probe.map((t) => `${t.backend} ${t.ms === null ? 'n/a' : formatMs(t.ms)}`).join(' · ')}</dd>
-          </>
-        )}
-        {status.error && (
-          <>
-            <dt>Error</dt>
-            <dd>{status.error}</dd>
-          </>
-        )}
-      </dl>
-    </section>
-  );
-}
-
-render(<Popup />, document.getElementById('app')!);
+document.documentElement.classList.toggle('in-tab', new URLSearchParams(location.search).has('tabId'));
+render(<App />, document.getElementById('app')!);

@@ -26,8 +26,23 @@ const ImagenetLabelSchema = v.object({
   probability: v.pipe(v.number(), v.minValue(0), v.maxValue(1)),
 });
 
+
+const Probability = v.pipe(v.number(), v.minValue(0), v.maxValue(1));
+const LabelScoreSchema = v.object({ label: v.string(), probability: Probability });
+
+/** Predictions of the user's own head, when one is trained. */
+const UserPredictionSchema = v.object({
+  labels: v.array(LabelScoreSchema),
+  /** True when the best label is below the confidence threshold: shown as "unknown". */
+  unknown: v.boolean(),
+});
+export type UserPrediction = v.InferOutput<typeof UserPredictionSchema>;
+
 export const ClassifyResultSchema = v.object({
+  user: v.nullable(UserPredictionSchema),
   imagenet: v.array(ImagenetLabelSchema),
+  /** A small JPEG data: URL of what the model saw (popup grid; no second download). */
+  thumbnail: v.string(),
   backend: v.picklist(BACKEND_NAMES),
   /** Time in the model only. */
   inferMs: v.number(),
@@ -49,7 +64,8 @@ export type EngineStatusMessage = v.InferOutput<typeof EngineStatusSchema>;
 
 const ErrorInfoSchema = v.object({ code: v.picklist(ERROR_CODES), message: v.string() });
 
-function responseSchema<T extends v.GenericSchema>(result: T) {
+/** Every answer is `{ ok: true, result }` or `{ ok: false, error }`. */
+export function responseSchema<T extends v.GenericSchema>(result: T) {
   return v.variant('ok', [v.object({ ok: v.literal(true), result }), v.object({ ok: v.literal(false), error: ErrorInfoSchema })]);
 }
 export const ClassifyResponseSchema = responseSchema(ClassifyResultSchema);
@@ -57,42 +73,164 @@ export type ClassifyResponse = v.InferOutput<typeof ClassifyResponseSchema>;
 export const StatusResponseSchema = responseSchema(EngineStatusSchema);
 export type StatusResponse = v.InferOutput<typeof StatusResponseSchema>;
 
-// ── Background → content script ────────────────────────────────────────────────────
-export const CLASSIFY_MENU_ID = 'spotter-classify';
+// ── The user's dataset and head ───────────────────────────────────────────────────
+const LabelName = v.pipe(v.string(), v.trim(), v.minLength(1, 'A label needs at least one letter.'), v.maxLength(60, 'Labels are at most 60 characters.'));
 
-export const ContentCommandSchema = v.variant('type', [
-  v.object({
-    type: v.literal('classify-target'),
-    /** What the browser says was right-clicked; absent for canvases and CSS backgrounds. */
-    srcUrl: v.optional(v.string()),
-    mediaType: v.optional(v.string()),
-  }),
-]);
-export type ContentCommand = v.InferOutput<typeof ContentCommandSchema>;
+const ExampleSummarySchema = v.object({
+  id: v.number(),
+  label: v.string(),
+  thumbnail: v.string(),
+  imageUrl: v.string(),
+  pageUrl: v.string(),
+  createdAt: v.number(),
+});
+export type ExampleSummary = v.InferOutput<typeof ExampleSummarySchema>;
 
-// ── Content script or popup → background ──────────────────────────────────────────
+const TrainOptionsSchema = v.object({
+  epochs: v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(500)),
+  learningRate: v.pipe(v.number(), v.minValue(1e-5), v.maxValue(1)),
+  batchSize: v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(1024)),
+  hiddenUnits: v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(1024)),
+  dropoutRate: v.pipe(v.number(), v.minValue(0), v.maxValue(0.9)),
+  validationFraction: v.pipe(v.number(), v.minValue(0), v.maxValue(0.5)),
+  patience: v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(500)),
+  seed: v.pipe(v.number(), v.integer()),
+});
+
+const EpochLogSchema = v.object({
+  epoch: v.number(),
+  loss: v.number(),
+  accuracy: v.number(),
+  valLoss: v.nullable(v.number()),
+  valAccuracy: v.nullable(v.number()),
+});
+export type EpochLogMessage = v.InferOutput<typeof EpochLogSchema>;
+
+export const TrainingReportSchema = v.object({
+  labels: v.array(v.string()),
+  /** Labels left out for having too few examples, with their counts. */
+  ignoredLabels: v.record(v.string(), v.number()),
+  accuracy: v.number(),
+  epochs: v.array(EpochLogSchema),
+  bestEpoch: v.number(),
+  evaluatedOn: v.picklist(['validation', 'training']),
+  perLabelAccuracy: v.record(v.string(), v.number()),
+  confusion: v.array(v.array(v.number())),
+  trainCount: v.number(),
+  validationCount: v.number(),
+  durationMs: v.number(),
+  options: TrainOptionsSchema,
+});
+export type TrainingReportMessage = v.InferOutput<typeof TrainingReportSchema>;
+
+export const TrainingStateSchema = v.object({
+  phase: v.picklist(['idle', 'running', 'done', 'failed']),
+  epochs: v.array(EpochLogSchema),
+  maxEpochs: v.number(),
+  report: v.nullable(TrainingReportSchema),
+  error: v.nullable(v.string()),
+  startedAt: v.nullable(v.number()),
+});
+export type TrainingState = v.InferOutput<typeof TrainingStateSchema>;
+
+const DatasetSchema = v.object({
+  labels: v.array(v.object({ label: v.string(), count: v.number(), examples: v.array(ExampleSummarySchema) })),
+  head: v.nullable(v.object({ labels: v.array(v.string()), trainedAt: v.number(), report: TrainingReportSchema })),
+});
+export type Dataset = v.InferOutput<typeof DatasetSchema>;
+
+// ── Content script or popup → background (and, wrapped, background → engine host) ─
 export const BackgroundRequestSchema = v.variant('type', [
   v.object({ type: v.literal('classify-image'), source: ImageSourceSchema }),
   v.object({ type: v.literal('get-status'), warmUp: v.boolean() }),
+  v.object({ type: v.literal('add-example'), source: ImageSourceSchema, label: LabelName, pageUrl: v.string() }),
+  v.object({ type: v.literal('list-dataset') }),
+  v.object({ type: v.literal('delete-example'), id: v.number() }),
+  v.object({ type: v.literal('rename-label'), from: v.string(), to: LabelName }),
+  v.object({ type: v.literal('delete-label'), label: v.string() }),
+  v.object({ type: v.literal('train'), options: v.partial(TrainOptionsSchema) }),
+  v.object({ type: v.literal('training-status') }),
+  v.object({ type: v.literal('export-head') }),
+  v.object({ type: v.literal('export-dataset') }),
+  v.object({ type: v.literal('import-dataset'), text: v.pipe(v.string(), v.maxLength(512 * 1024 * 1024)) }),
 ]);
 export type BackgroundRequest = v.InferOutput<typeof BackgroundRequestSchema>;
+export type RequestType = BackgroundRequest['type'];
+export type RequestOf<T extends RequestType> = Extract<BackgroundRequest, { type: T }>;
+
+/** Requests that change the user's labels (the "Label as" menu is rebuilt after them). */
+export const LABEL_CHANGING_REQUESTS: readonly RequestType[] = ['add-example', 'delete-example', 'rename-label', 'delete-label', 'import-dataset'];
+
+/** What each request answers with, when it succeeds. */
+export const RESULT_SCHEMAS = {
+  'classify-image': ClassifyResultSchema,
+  'get-status': EngineStatusSchema,
+  'add-example': ExampleSummarySchema,
+  'list-dataset': DatasetSchema,
+  'delete-example': v.object({ deleted: v.number() }),
+  'rename-label': v.object({ moved: v.number() }),
+  'delete-label': v.object({ deleted: v.number() }),
+  train: TrainingStateSchema,
+  'training-status': TrainingStateSchema,
+  'export-head': v.object({ modelJson: v.string(), weightsBase64: v.string(), labelsJson: v.string() }),
+  'export-dataset': v.object({ text: v.string() }),
+  'import-dataset': v.object({ examples: v.number(), labels: v.number(), head: v.boolean() }),
+} satisfies Record<RequestType, v.GenericSchema>;
+export type ResultOf<T extends RequestType> = v.InferOutput<(typeof RESULT_SCHEMAS)[T]>;
 
 // ── Background → engine host (Chrome's offscreen document) ────────────────────────
 /**
  * runtime.sendMessage reaches every extension page, so the offscreen document also sees the
- * content script's requests. Engine requests are told apart by this prefix: the engine host
+ * content script's requests. Engine requests are wrapped in this envelope: the engine host
  * answers only these, the background answers everything else.
  */
-export const ENGINE_MESSAGE_PREFIX = 'engine/';
+export const EngineRequestSchema = v.object({ type: v.literal('engine/request'), request: BackgroundRequestSchema });
+export type EngineRequest = v.InferOutput<typeof EngineRequestSchema>;
+
 export function isAddressedToEngine(message: unknown): boolean {
-  return typeof message === 'object' && message !== null && 'type' in message && typeof message.type === 'string' && message.type.startsWith(ENGINE_MESSAGE_PREFIX);
+  return typeof message === 'object' && message !== null && 'type' in message && message.type === 'engine/request';
 }
 
-export const EngineRequestSchema = v.variant('type', [
-  v.object({ type: v.literal('engine/classify'), source: ImageSourceSchema }),
-  v.object({ type: v.literal('engine/status'), warmUp: v.boolean() }),
+// ── Background or popup → content script ──────────────────────────────────────────
+export const CLASSIFY_MENU_ID = 'spotter-classify';
+export const LABEL_MENU_ID = 'spotter-label';
+export const NEW_LABEL_MENU_ID = 'spotter-label-new';
+/** Child items of "Label as" are `${LABEL_MENU_ITEM_PREFIX}${label}`. */
+export const LABEL_MENU_ITEM_PREFIX = 'spotter-label:';
+
+const MenuTarget = {
+  /** What the browser says was right-clicked; absent for canvases and CSS backgrounds. */
+  srcUrl: v.optional(v.string()),
+  mediaType: v.optional(v.string()),
+};
+
+export const PageImageSchema = v.object({
+  imageId: v.string(),
+  kind: v.picklist(['img', 'video', 'canvas', 'background']),
+  /** Where it comes from (for display and de-duplication); canvases get a synthetic key. */
+  url: v.string(),
+  width: v.number(),
+  height: v.number(),
+});
+export type PageImage = v.InferOutput<typeof PageImageSchema>;
+
+export const ContentCommandSchema = v.variant('type', [
+  v.object({ type: v.literal('classify-target'), ...MenuTarget }),
+  /** label null: ask the user for a new label. */
+  v.object({ type: v.literal('label-target'), ...MenuTarget, label: v.nullable(v.string()) }),
+  v.object({ type: v.literal('collect-images') }),
+  v.object({ type: v.literal('resolve-image'), imageId: v.string() }),
+  v.object({ type: v.literal('highlight-image'), imageId: v.string() }),
 ]);
-export type EngineRequest = v.InferOutput<typeof EngineRequestSchema>;
+export type ContentCommand = v.InferOutput<typeof ContentCommandSchema>;
+
+export const CONTENT_RESULT_SCHEMAS = {
+  'classify-target': v.boolean(),
+  'label-target': v.boolean(),
+  'collect-images': v.array(PageImageSchema),
+  'resolve-image': ImageSourceSchema,
+  'highlight-image': v.boolean(),
+} satisfies Record<ContentCommand['type'], v.GenericSchema>;
 
 /** Parses or returns a readable reason. Never throws. */
 export function parseMessage<T extends v.GenericSchema>(schema: T, message: unknown): { ok: true; value: v.InferOutput<T> } | { ok: false; reason: string } {

@@ -25,7 +25,3 @@ export function isOwnContentScript(sender: SenderInfo, self: ExtensionIdentity):
   return sender.id === self.id && typeof sender.tab?.id === 'number' && sender.tab.id >= 0 && !isOwnExtensionPage(sender, self);
 }
 
-/** Commands to a content script may only come from the extension itself, not from another tab. */
-export function isFromExtensionBackground(sender: SenderInfo, self: Pick<ExtensionIdentity, 'id'>): boolean {
-  return sender.id === self.id && sender.tab === undefined;
-}

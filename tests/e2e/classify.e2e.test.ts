@@ -68,10 +68,10 @@ describe('Spotter in Chromium: right-click classify', () => {
     await popup.goto(spotter.extensionUrl('src/popup/popup.html'));
     await popup.waitForSelector('[data-engine-state="ready"]', { timeout: 60_000 });
     const backend = await popup.$eval('[data-testid="backend"]', (el) => el.textContent);
-    const measured = await popup.$eval('section', (el) => el.textContent ?? '');
+    const measured = await popup.$eval('[data-engine-state]', (el) => el.textContent ?? '');
     expect(['webgl', 'wasm', 'cpu']).toContain(backend);
     // The first load probes; the popup shows what was measured.
-    expect(measured).toMatch(/Measured.*wasm \d+ ms/);
+    expect(measured).toMatch(/measured: .*wasm \d+ ms/);
     await popup.close();
     await spotter.offscreenTarget();
   });

@@ -51,21 +51,61 @@ describe('background requests', () => {
 });
 
 describe('engine requests', () => {
-  it('are told apart by their prefix', () => {
-    expect(isAddressedToEngine({ type: 'engine/status', warmUp: true })).toBe(true);
+  it('are told apart by their envelope', () => {
+    expect(isAddressedToEngine({ type: 'engine/request', request: { type: 'get-status', warmUp: true } })).toBe(true);
     expect(isAddressedToEngine({ type: 'classify-image' })).toBe(false);
-    expect(isAddressedToEngine('engine/status')).toBe(false);
+    expect(isAddressedToEngine('engine/request')).toBe(false);
     expect(isAddressedToEngine(null)).toBe(false);
   });
 
-  it('validate their payload', () => {
-    expect(parseMessage(EngineRequestSchema, { type: 'engine/status', warmUp: true }).ok).toBe(true);
-    expect(parseMessage(EngineRequestSchema, { type: 'engine/classify', source: { url: 'ftp://x/y.jpg' } }).ok).toBe(false);
-    expect(parseMessage(EngineRequestSchema, { type: 'engine/train' }).ok).toBe(false);
+  it('validate the wrapped request', () => {
+    expect(parseMessage(EngineRequestSchema, { type: 'engine/request', request: { type: 'get-status', warmUp: true } }).ok).toBe(true);
+    expect(parseMessage(EngineRequestSchema, { type: 'engine/request', request: { type: 'classify-image', source: { url: 'ftp://x/y.jpg' } } }).ok).toBe(false);
+    expect(parseMessage(EngineRequestSchema, { type: 'engine/request', request: { type: 'format-disk' } }).ok).toBe(false);
+  });
+});
+
+describe('dataset and training requests', () => {
+  it('accept well-formed edits', () => {
+    for (const message of [
+      { type: 'add-example', source: { url: 'https://a/b.jpg' }, label: 'tulips', pageUrl: 'https://a/' },
+      { type: 'rename-label', from: 'ants', to: 'bees' },
+      { type: 'delete-label', label: 'ants' },
+      { type: 'delete-example', id: 3 },
+      { type: 'train', options: {} },
+      { type: 'train', options: { epochs: 50, learningRate: 0.01 } },
+      { type: 'training-status' },
+      { type: 'import-dataset', text: '{}' },
+    ]) {
+      expect(parseMessage(BackgroundRequestSchema, message), JSON.stringify(message)).toMatchObject({ ok: true });
+    }
+  });
+
+  it.each([
+    ['an empty label', { type: 'add-example', source: { url: 'https://a/b.jpg' }, label: '   ', pageUrl: '' }],
+    ['an overlong label', { type: 'rename-label', from: 'a', to: 'x'.repeat(61) }],
+    ['zero epochs', { type: 'train', options: { epochs: 0 } }],
+    ['a negative learning rate', { type: 'train', options: { learningRate: -1 } }],
+    ['a fractional batch size', { type: 'train', options: { batchSize: 2.5 } }],
+    ['an id that is not a number', { type: 'delete-example', id: '3' }],
+  ])('reject %s', (_name, message) => {
+    expect(parseMessage(BackgroundRequestSchema, message).ok).toBe(false);
+  });
+
+  it('trims labels', () => {
+    expect(parseMessage(BackgroundRequestSchema, { type: 'rename-label', from: 'a', to: '  b  ' })).toEqual({ ok: true, value: { type: 'rename-label', from: 'a', to: 'b' } });
   });
 });
 
 describe('content commands', () => {
+  it('accept the popup commands', () => {
+    expect(parseMessage(ContentCommandSchema, { type: 'collect-images' }).ok).toBe(true);
+    expect(parseMessage(ContentCommandSchema, { type: 'resolve-image', imageId: '4' }).ok).toBe(true);
+    expect(parseMessage(ContentCommandSchema, { type: 'highlight-image' }).ok).toBe(false);
+    expect(parseMessage(ContentCommandSchema, { type: 'label-target', label: null }).ok).toBe(true);
+    expect(parseMessage(ContentCommandSchema, { type: 'label-target' }).ok).toBe(false);
+  });
+
   it('accept the context-menu command with and without a src URL', () => {
     expect(parseMessage(ContentCommandSchema, { type: 'classify-target', srcUrl: 'https://a/b.jpg', mediaType: 'image' }).ok).toBe(true);
     expect(parseMessage(ContentCommandSchema, { type: 'classify-target' }).ok).toBe(true);
@@ -74,11 +114,16 @@ describe('content commands', () => {
 });
 
 describe('classify responses', () => {
-  const result = { imagenet: [{ label: 'zebra', fullName: 'zebra', probability: 0.99 }], backend: 'wasm', inferMs: 20, totalMs: 30 };
+  const result = { user: null, imagenet: [{ label: 'zebra', fullName: 'zebra', probability: 0.99 }], thumbnail: 'data:image/jpeg;base64,AA', backend: 'wasm', inferMs: 20, totalMs: 30 };
 
   it('accept a result or an error', () => {
     expect(parseMessage(ClassifyResponseSchema, { ok: true, result }).ok).toBe(true);
     expect(parseMessage(ClassifyResponseSchema, { ok: false, error: { code: 'http', message: 'HTTP 404' } }).ok).toBe(true);
+  });
+
+  it('accept user predictions', () => {
+    expect(parseMessage(ClassifyResponseSchema, { ok: true, result: { ...result, user: { labels: [{ label: 'tulips', probability: 0.94 }], unknown: false } } }).ok).toBe(true);
+    expect(parseMessage(ClassifyResponseSchema, { ok: true, result: { ...result, user: { labels: [], unknown: 'yes' } } }).ok).toBe(false);
   });
 
   it('reject impossible probabilities, unknown backends and unknown error codes', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isFromExtensionBackground, isOwnContentScript, isOwnExtensionPage } from '../../src/shared/senders';
+import { isOwnContentScript, isOwnExtensionPage } from '../../src/shared/senders';
 
 const self = { id: 'abcdefghijklmnop', baseUrl: 'chrome-extension://abcdefghijklmnop/' };
 const worker = { id: self.id, url: `${self.baseUrl}service-worker-loader.js` };
@@ -23,11 +23,5 @@ describe('sender checks use only browser-stamped fields', () => {
     expect(isOwnContentScript({ id: self.id, url: 'https://example.com/' }, self)).toBe(false);
     expect(isOwnContentScript(popupAsTab, self)).toBe(false);
     expect(isOwnContentScript({ ...contentScript, tab: { id: -1 } }, self)).toBe(false);
-  });
-
-  it('commands to content scripts: only from our extension, not from a tab', () => {
-    expect(isFromExtensionBackground(worker, self)).toBe(true);
-    expect(isFromExtensionBackground(contentScript, self)).toBe(false);
-    expect(isFromExtensionBackground(otherExtension, self)).toBe(false);
   });
 });

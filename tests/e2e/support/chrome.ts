@@ -25,13 +25,15 @@ export interface ChromeSession {
   offscreenTarget(): Promise<Target>;
   /** Every network request any target made (page, worker, offscreen document), by URL. */
   requests: { target: string; url: string }[];
+  /** Quits the browser and starts it again on the same profile (what survives a browser restart). */
+  restart(): Promise<ChromeSession>;
   close(): Promise<void>;
 }
 
 const WORKER_URL = /^chrome-extension:\/\/([a-p]{32})\/service-worker-loader\.js$/;
 
-export async function launchChrome(): Promise<ChromeSession> {
-  const userDataDir = await mkdtemp(path.join(os.tmpdir(), 'spotter-chromium-'));
+export async function launchChrome(profile?: string): Promise<ChromeSession> {
+  const userDataDir = profile ?? (await mkdtemp(path.join(os.tmpdir(), 'spotter-chromium-')));
   const browser = await puppeteer.launch({
     executablePath: CHROMIUM,
     headless: true,
@@ -125,6 +127,10 @@ export async function launchChrome(): Promise<ChromeSession> {
       return result.value;
     },
     offscreenTarget: () => browser.waitForTarget((t) => t.url() === `${base}src/offscreen/offscreen.html`, { timeout: 60_000 }),
+    async restart() {
+      await browser.close();
+      return launchChrome(userDataDir);
+    },
     async close() {
       await browser.close();
       await rm(userDataDir, { recursive: true, force: true });
@@ -135,6 +141,8 @@ export async function launchChrome(): Promise<ChromeSession> {
 export interface MenuClick {
   srcUrl?: string;
   mediaType?: 'image' | 'video';
+  /** Defaults to "Classify with Spotter". */
+  menuItemId?: string;
 }
 
 /**
@@ -150,10 +158,10 @@ export async function rightClickAndChoose(session: ChromeSession, page: Page, se
   await page.mouse.click(box.x + box.width / 2, box.y + box.height / 2, { button: 'right' });
   const pageUrl = page.url();
   await session.inWorker(
-    async (info: { srcUrl?: string; mediaType?: string; pageUrl: string }) => {
+    async (info: { srcUrl?: string; mediaType?: string; pageUrl: string; menuItemId?: string }) => {
       const [tab] = await chrome.tabs.query({ url: info.pageUrl });
       if (!tab) throw new Error(`no tab for ${info.pageUrl}`);
-      const data = { menuItemId: 'spotter-classify', editable: false, frameId: 0, pageUrl: info.pageUrl, ...(info.srcUrl ? { srcUrl: info.srcUrl } : {}), ...(info.mediaType ? { mediaType: info.mediaType } : {}) };
+      const data = { menuItemId: info.menuItemId ?? 'spotter-classify', editable: false, frameId: 0, pageUrl: info.pageUrl, ...(info.srcUrl ? { srcUrl: info.srcUrl } : {}), ...(info.mediaType ? { mediaType: info.mediaType } : {}) };
       // Undocumented but real: runs every listener registered with onClicked.addListener.
       (chrome.contextMenus.onClicked as unknown as { dispatch(info: unknown, tab: unknown): void }).dispatch(data, tab);
     },

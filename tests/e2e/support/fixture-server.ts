@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { PHOTOS_DIR } from '../../support/photos';
+import { PHOTOS_DIR, RETRAIN_DIR } from '../../support/photos';
 
 export interface FixtureServer {
   origin: string;
@@ -39,11 +39,13 @@ export async function startServer(extra: Route = () => undefined): Promise<Fixtu
   };
 }
 
+/** /photos/<file> from the shared test photos; /retrain/<set>/<class>/<file> from the retraining sets. */
 function photo(url: URL) {
-  const match = /^\/photos\/([\w.-]+\.jpg)$/.exec(url.pathname);
+  const match = /^\/photos\/([\w.-]+\.jpg)$/.exec(url.pathname) ?? /^\/retrain\/((?:flower_photos|hymenoptera)\/\w+\/[\w.-]+\.jpg)$/.exec(url.pathname);
   if (!match) return undefined;
   try {
-    return { status: 200, type: 'image/jpeg', body: readFileSync(path.join(PHOTOS_DIR, match[1]!)) };
+    const file = url.pathname.startsWith('/photos/') ? path.join(PHOTOS_DIR, match[1]!) : path.join(RETRAIN_DIR, match[1]!);
+    return { status: 200, type: 'image/jpeg', body: readFileSync(file) };
   } catch {
     return undefined;
   }

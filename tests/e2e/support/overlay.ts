@@ -15,7 +15,7 @@ interface DomNode {
 export interface OverlaySnapshot {
   state: string | null;
   shadowRootType: string | null;
-  labels: { label: string; probability: number; text: string }[];
+  labels: { kind: string; label: string; probability: number; text: string }[];
   error: string | null;
   text: string;
   frameStyle: string | null;
@@ -46,7 +46,7 @@ export async function readOverlays(page: Page): Promise<OverlaySnapshot[]> {
       return {
         state: panel ? attribute(panel, 'data-state') : null,
         shadowRootType: shadow?.shadowRootType ?? null,
-        labels: items.map((li) => ({ label: attribute(li, 'data-label') ?? '', probability: Number(attribute(li, 'data-probability')), text: textOf(li).replace(/\s+/g, ' ').trim() })),
+        labels: items.map((li) => ({ kind: attribute(li, 'data-kind') ?? '', label: attribute(li, 'data-label') ?? '', probability: Number(attribute(li, 'data-probability')), text: textOf(li).replace(/\s+/g, ' ').trim() })),
         error: error ? textOf(error).trim() : null,
         text: panel ? textOf(panel).replace(/\s+/g, ' ').trim() : '',
         frameStyle: frame ? attribute(frame, 'style') : null,
@@ -63,7 +63,7 @@ export async function waitForSettledOverlay(page: Page, timeoutMs = 30_000): Pro
   let last: OverlaySnapshot[] = [];
   while (Date.now() < deadline) {
     last = await readOverlays(page);
-    const settled = last.filter((o) => o.state === 'done' || o.state === 'error');
+    const settled = last.filter((o) => o.state === 'done' || o.state === 'error' || o.state === 'saved');
     if (settled.length === 1 && last.length === 1) return settled[0]!;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }

@@ -1,0 +1,40 @@
+/** A live line chart of training curves (uPlot: small, fast, and runs under MV3's CSP, unlike tfjs-vis). */
+import { useEffect, useRef } from 'preact/hooks';
+import uPlot from 'uplot';
+import 'uplot/dist/uPlot.min.css';
+
+export interface Series {
+  label: string;
+  color: string;
+  values: (number | null)[];
+}
+
+export function LineChart(props: { title: string; epochs: number[]; series: Series[]; width?: number; testId: string }) {
+  const container = useRef<HTMLDivElement>(null);
+  const plot = useRef<uPlot | null>(null);
+  const data = [props.epochs, ...props.series.map((s) => s.values)] as uPlot.AlignedData;
+
+  useEffect(() => {
+    if (!container.current) return;
+    plot.current = new uPlot(
+      {
+        title: props.title,
+        width: props.width ?? 340,
+        height: 170,
+        scales: { x: { time: false } },
+        axes: [{ label: 'epoch' }, {}],
+        series: [{ label: 'epoch' }, ...props.series.map((s) => ({ label: s.label, stroke: s.color, width: 2, spanGaps: true }))],
+      },
+      data,
+      container.current,
+    );
+    return () => plot.current?.destroy();
+    // Series are fixed per chart; only the data changes.
+  }, []);
+
+  useEffect(() => {
+    plot.current?.setData(data);
+  });
+
+  return <div class="chart" ref={container} data-testid={props.testId} data-points={props.epochs.length} />;
+}

@@ -1,0 +1,223 @@
+import { useEffect, useState } from 'preact/hooks';
+import { ask } from '../shared/client';
+import { toErrorInfo } from '../shared/errors';
+import type { Dataset } from '../shared/protocol';
+import { download, labelsFromFolder, readAsDataUrl } from './files';
+
+/** The user's dataset: per-label counts and thumbnails, edits, "Add images", export/import. */
+export function LabelsView(props: { labelsVersion: number; onLabelsChanged: () => void }) {
+  const { labelsVersion, onLabelsChanged } = props;
+  const [dataset, setDataset] = useState<Dataset | null>(null);
+  const [message, setMessage] = useState<{ kind: 'info' | 'error'; text: string } | null>(null);
+  const [busy, setBusy] = useState(false);
+
+  useEffect(() => {
+    ask({ type: 'list-dataset' }).then(setDataset, (e: unknown) => setMessage({ kind: 'error', text: toErrorInfo(e).message }));
+  }, [labelsVersion]);
+
+  /** Runs an edit, reports its outcome, and refreshes every view. */
+  const run = async (work: () => Promise<string>) => {
+    setBusy(true);
+    try {
+      setMessage({ kind: 'info', text: await work() });
+    } catch (e) {
+      setMessage({ kind: 'error', text: toErrorInfo(e).message });
+    } finally {
+      setBusy(false);
+      onLabelsChanged();
+    }
+  };
+
+  const addFiles = (files: { file: File; label: string }[]) =>
+    run(async () => {
+      const failed: string[] = [];
+      for (const [i, { file, label }] of files.entries()) {
+        setMessage({ kind: 'info', text: `Adding ${i + 1} / ${files.length}…` });
+        try {
+          await ask({ type: 'add-example', source: { url: await readAsDataUrl(file) }, label, pageUrl: `file: ${file.webkitRelativePath || file.name}` });
+        } catch (e) {
+          failed.push(`${file.name}: ${toErrorInfo(e).message}`);
+        }
+      }
+      const added = files.length - failed.length;
+      return `Added ${added} image${added === 1 ? '' : 's'}.${failed.length ? ` ${failed.length} could not be added: ${failed.join('; ')}` : ''}`;
+    });
+
+  if (!dataset) return <p>{message?.text ?? 'Loading your labels…'}</p>;
+  const total = dataset.labels.reduce((sum, l) => sum + l.count, 0);
+
+  return (
+    <div class="labels-view">
+      <p>
+        {total === 0 ? 'No examples yet: correct a label on "This page", use "Label as" in the right-click menu, or add images here.' : `${total} examples in ${dataset.labels.length} labels.`}
+      </p>
+      <AddImages disabled={busy} onAdd={addFiles} knownLabels={dataset.labels.map((l) => l.label)} />
+      {message && (
+        <p class={message.kind} role={message.kind === 'error' ? 'alert' : 'status'} data-testid="labels-message">
+          {message.text}
+        </p>
+      )}
+      {dataset.labels.map(({ label, count, examples }) => (
+        <section class="label-group" key={label} data-label={label}>
+          <h3>
+            {label} <span class="muted">({count})</span>
+          </h3>
+          <ul class="thumbs">
+            {examples.map((example) => (
+              <li key={example.id}>
+                <img src={example.thumbnail} alt={`${label} example`} title={example.imageUrl} />
+                <button type="button" class="remove" aria-label={`Delete this ${label} example`} disabled={busy} onClick={() => run(async () => (await ask({ type: 'delete-example', id: example.id }), 'Example deleted.'))}>
+                  ×
+                </button>
+              </li>
+            ))}
+          </ul>
+          <LabelEdits label={label} others={dataset.labels.map((l) => l.label).filter((l) => l !== label)} disabled={busy} run={run} />
+        </section>
+      ))}
+      <section class="transfer">
+        <h3>Export and import</h3>
+        <button type="button" disabled={busy || !dataset.head} onClick={() => run(exportModel)} title={dataset.head ? '' : 'Train first'}>
+          Export model (TF.js)
+        </button>
+        <button type="button" disabled={busy} onClick={() => run(exportDataset)}>
+          Export everything
+        </button>
+        <label class="file-button">
+          Import…
+          <input
+            type="file"
+            accept=".json,application/json"
+            disabled={busy}
+            onChange={(e) => {
+              const file = e.currentTarget.files?.[0];
+              e.currentTarget.value = '';
+              if (file) void run(() => importDataset(file));
+            }}
+          />
+        </label>
+      </section>
+    </div>
+  );
+}
+
+function AddImages(props: { disabled: boolean; knownLabels: string[]; onAdd: (files: { file: File; label: string }[]) => void }) {
+  const [label, setLabel] = useState('');
+  return (
+    <details class="add-images">
+      <summary>Add images</summary>
+      <p>
+        <label>
+          Label{' '}
+          <input list="known-labels" value={label} onInput={(e) => setLabel(e.currentTarget.value)} placeholder="e.g. tulips" />
+        </label>
+        <datalist id="known-labels">
+          {props.knownLabels.map((l) => (
+            <option key={l} value={l} />
+          ))}
+        </datalist>{' '}
+        <label class="file-button" aria-disabled={props.disabled || !label.trim()}>
+          Choose images…
+          <input
+            type="file"
+            accept="image/*"
+            multiple
+            disabled={props.disabled || !label.trim()}
+            onChange={(e) => {
+              const files = [...(e.currentTarget.files ?? [])];
+              e.currentTarget.value = '';
+              props.onAdd(files.map((file) => ({ file, label })));
+            }}
+          />
+        </label>
+      </p>
+      <p>
+        Or a folder whose sub-folders are the labels (like Teachable Machine):{' '}
+        <label class="file-button" aria-disabled={props.disabled}>
+          Choose folder…
+          <input
+            type="file"
+            {...{ webkitdirectory: '' }}
+            disabled={props.disabled}
+            onChange={(e) => {
+              const files = [...(e.currentTarget.files ?? [])];
+              e.currentTarget.value = '';
+              props.onAdd(labelsFromFolder(files));
+            }}
+          />
+        </label>
+      </p>
+    </details>
+  );
+}
+
+function LabelEdits(props: { label: string; others: string[]; disabled: boolean; run: (work: () => Promise<string>) => Promise<void> }) {
+  const { label, others, disabled, run } = props;
+  const [newName, setNewName] = useState('');
+  const [mergeInto, setMergeInto] = useState('');
+  return (
+    <div class="label-edits">
+      <form
+        onSubmit={(e) => {
+          e.preventDefault();
+          void run(async () => `Renamed ${(await ask({ type: 'rename-label', from: label, to: newName })).moved} examples to "${newName.trim()}".`);
+        }}
+      >
+        <input aria-label={`New name for ${label}`} placeholder="New name" value={newName} onInput={(e) => setNewName(e.currentTarget.value)} />
+        <button type="submit" disabled={disabled || !newName.trim()}>
+          Rename
+        </button>
+      </form>
+      {others.length > 0 && (
+        <form
+          onSubmit={(e) => {
+            e.preventDefault();
+            void run(async () => `Moved ${(await ask({ type: 'rename-label', from: label, to: mergeInto })).moved} examples into "${mergeInto}".`);
+          }}
+        >
+          <select aria-label={`Merge ${label} into`} value={mergeInto} onChange={(e) => setMergeInto(e.currentTarget.value)}>
+            <option value="">Merge into…</option>
+            {others.map((other) => (
+              <option key={other} value={other}>
+                {other}
+              </option>
+            ))}
+          </select>
+          <button type="submit" disabled={disabled || !mergeInto}>
+            Merge
+          </button>
+        </form>
+      )}
+      <button
+        type="button"
+        class="danger"
+        disabled={disabled}
+        onClick={() => {
+          if (confirm(`Delete the label "${label}" and all its examples?`)) void run(async () => `Deleted ${(await ask({ type: 'delete-label', label })).deleted} examples.`);
+        }}
+      >
+        Delete label
+      </button>
+    </div>
+  );
+}
+
+async function exportModel(): Promise<string> {
+  const files = await ask({ type: 'export-head' });
+  download('spotter-model.json', new Blob([files.modelJson], { type: 'application/json' }));
+  download('weights.bin', new Blob([Uint8Array.from(atob(files.weightsBase64), (c) => c.charCodeAt(0))], { type: 'application/octet-stream' }));
+  download('spotter-labels.json', new Blob([files.labelsJson], { type: 'application/json' }));
+  return 'Model exported: spotter-model.json + weights.bin (load with tf.loadLayersModel) and spotter-labels.json.';
+}
+
+async function exportDataset(): Promise<string> {
+  const { text } = await ask({ type: 'export-dataset' });
+  download(`spotter-dataset-${new Date().toISOString().slice(0, 10)}.json`, new Blob([text], { type: 'application/json' }));
+  return 'Everything exported to one file: examples and the trained model.';
+}
+
+async function importDataset(file: File): Promise<string> {
+  if (!confirm(`Replace all your labels and the trained model with ${file.name}?`)) return 'Import cancelled.';
+  const summary = await ask({ type: 'import-dataset', text: await file.text() });
+  return `Imported ${summary.examples} examples in ${summary.labels} labels${summary.head ? ' and the trained model' : ''}.`;
+}

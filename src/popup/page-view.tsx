@@ -1,0 +1,172 @@
+import { useEffect, useMemo, useState } from 'preact/hooks';
+import browser from 'webextension-polyfill';
+import { ask, tellTab } from '../shared/client';
+import { toErrorInfo } from '../shared/errors';
+import { formatPercent } from '../shared/format';
+import type { ClassifyResult, PageImage } from '../shared/protocol';
+
+type CardState =
+  | { status: 'pending' }
+  | { status: 'done'; result: ClassifyResult }
+  | { status: 'error'; message: string };
+
+/** How many images are in flight at once: the engine serialises them anyway; two hide the messaging gaps. */
+const CONCURRENCY = 2;
+
+function topLabel(result: ClassifyResult): { label: string; probability: number | null; from: 'user' | 'imagenet' } {
+  const user = result.user;
+  if (user) return user.unknown ? { label: 'unknown', probability: null, from: 'user' } : { label: user.labels[0]!.label, probability: user.labels[0]!.probability, from: 'user' };
+  const best = result.imagenet[0]!;
+  return { label: best.label, probability: best.probability, from: 'imagenet' };
+}
+
+export function PageView(props: { tabId: number; labelsVersion: number; onLabelsChanged: () => void }) {
+  const { tabId, labelsVersion, onLabelsChanged } = props;
+  const [images, setImages] = useState<PageImage[] | null>(null);
+  const [cards, setCards] = useState<Record<string, CardState>>({});
+  const [saved, setSaved] = useState<Record<string, string>>({});
+  const [error, setError] = useState<string | null>(null);
+  const [filter, setFilter] = useState('');
+  const [userLabels, setUserLabels] = useState<string[]>([]);
+  const [round, setRound] = useState(0);
+
+  useEffect(() => {
+    ask({ type: 'list-dataset' }).then((d) => setUserLabels(d.labels.map((l) => l.label)), () => undefined);
+  }, [labelsVersion]);
+
+  useEffect(() => {
+    let cancelled = false;
+    setImages(null);
+    setCards({});
+    setError(null);
+    (async () => {
+      const found = await tellTab(tabId, { type: 'collect-images' });
+      if (cancelled) return;
+      setImages(found);
+      const queue = [...found];
+      const worker = async () => {
+        for (let image = queue.shift(); image && !cancelled; image = queue.shift()) {
+          const id = image.imageId;
+          let state: CardState;
+          try {
+            const source = await tellTab(tabId, { type: 'resolve-image', imageId: id });
+            state = { status: 'done', result: await ask({ type: 'classify-image', source }) };
+          } catch (e) {
+            state = { status: 'error', message: toErrorInfo(e).message };
+          }
+          if (!cancelled) setCards((all) => ({ ...all, [id]: state }));
+        }
+      };
+      await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+    })().catch((e: unknown) => !cancelled && setError(toErrorInfo(e).message));
+    return () => {
+      cancelled = true;
+    };
+  }, [tabId, round]);
+
+  const finished = Object.values(cards).filter((c) => c.status !== 'pending').length;
+  const visible = useMemo(() => {
+    const needle = filter.trim().toLowerCase();
+    if (!images || !needle) return images ?? [];
+    return images.filter((image) => {
+      const card = cards[image.imageId];
+      if (card?.status !== 'done') return false;
+      const names = [...(card.result.user?.labels.map((l) => l.label) ?? []), ...card.result.imagenet.map((l) => l.fullName), saved[image.imageId] ?? ''];
+      return names.some((name) => name.toLowerCase().includes(needle));
+    });
+  }, [images, cards, filter, saved]);
+
+  if (error) return <p class="error" role="alert">{error}</p>;
+  if (!images) return <p>Looking for images on the page…</p>;
+
+  const save = async (image: PageImage, label: string) => {
+    const source = await tellTab(tabId, { type: 'resolve-image', imageId: image.imageId });
+    const pageUrl = (await browser.tabs.get(tabId)).url ?? '';
+    const example = await ask({ type: 'add-example', source, label, pageUrl });
+    setSaved((all) => ({ ...all, [image.imageId]: example.label }));
+    onLabelsChanged();
+  };
+
+  return (
+    <div class="page-view">
+      <div class="toolbar">
+        <progress max={images.length} value={finished} aria-label="Images classified" />
+        <span class="count" data-testid="progress">
+          {finished} / {images.length}
+        </span>
+        <input type="search" placeholder="Filter by label" aria-label="Filter by label" value={filter} onInput={(e) => setFilter(e.currentTarget.value)} />
+        <button type="button" onClick={() => setRound((r) => r + 1)} title="Look for images again (e.g. after lazy images loaded)">
+          Refresh
+        </button>
+      </div>
+      {images.length === 0 && <p>No images of at least 48 px on this page.</p>}
+      <datalist id="user-labels">
+        {userLabels.map((label) => (
+          <option key={label} value={label} />
+        ))}
+      </datalist>
+      <ul class="grid">
+        {visible.map((image) => (
+          <Card key={image.imageId} image={image} state={cards[image.imageId] ?? { status: 'pending' }} saved={saved[image.imageId]} tabId={tabId} onSave={save} />
+        ))}
+      </ul>
+    </div>
+  );
+}
+
+function Card(props: { image: PageImage; state: CardState; saved: string | undefined; tabId: number; onSave: (image: PageImage, label: string) => Promise<void> }) {
+  const { image, state, saved, tabId, onSave } = props;
+  const [draft, setDraft] = useState('');
+  const [saveError, setSaveError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const top = state.status === 'done' ? topLabel(state.result) : null;
+
+  const submit = async (event: Event) => {
+    event.preventDefault();
+    if (!draft.trim() || busy) return;
+    setBusy(true);
+    setSaveError(null);
+    try {
+      await onSave(image, draft);
+      setDraft('');
+    } catch (e) {
+      setSaveError(toErrorInfo(e).message);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <li class="card" data-url={image.url} data-state={state.status} data-top-label={top?.label ?? ''} data-top-from={top?.from ?? ''}>
+      <button type="button" class="thumb" title="Show it on the page" onClick={() => void tellTab(tabId, { type: 'highlight-image', imageId: image.imageId }).catch(() => undefined)}>
+        {state.status === 'done' ? <img src={state.result.thumbnail} alt="" /> : <span class="placeholder">{image.kind}</span>}
+      </button>
+      <div class="labels">
+        {state.status === 'pending' && <span class="muted">Looking…</span>}
+        {state.status === 'error' && <span class="error">{state.message}</span>}
+        {top && (
+          <span class="top" data-testid="top-label">
+            {top.label} {top.probability !== null && <span class="pct">{formatPercent(top.probability)}</span>}
+          </span>
+        )}
+        {state.status === 'done' && state.result.user && <span class="muted">{state.result.imagenet[0]!.label}</span>}
+      </div>
+      <form class="correct" onSubmit={submit}>
+        <input list="user-labels" placeholder="Correct label…" aria-label={`Correct the label of ${image.url.slice(0, 80)}`} value={draft} onInput={(e) => setDraft(e.currentTarget.value)} disabled={busy} />
+        <button type="submit" disabled={busy || !draft.trim()}>
+          Save
+        </button>
+      </form>
+      {saved && (
+        <span class="saved" data-testid="saved">
+          ✓ {saved}
+        </span>
+      )}
+      {saveError && (
+        <span class="error" role="alert">
+          {saveError}
+        </span>
+      )}
+    </li>
+  );
+}

@@ -1,0 +1,126 @@
+/**
+ * The one-file export of everything the user taught Spotter: examples (embeddings, thumbnails,
+ * labels, URLs) and the trained head. Importing validates the whole file before anything is
+ * written, so a malformed or foreign file changes nothing.
+ */
+import * as v from 'valibot';
+import { EMBEDDING_SIZE, type SerializedHead } from '../engine/head';
+import { SpotterError } from '../shared/errors';
+import { TrainingReportSchema } from '../shared/protocol';
+import type { ExampleRecord, HeadRecord } from './database';
+
+export const DATASET_FORMAT = 'spotter-dataset@1';
+
+export function toBase64(bytes: ArrayBuffer | Uint8Array): string {
+  const view = bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes);
+  let binary = '';
+  for (let i = 0; i < view.length; i += 0x8000) binary += String.fromCharCode(...view.subarray(i, i + 0x8000));
+  return btoa(binary);
+}
+
+export function fromBase64(text: string): Uint8Array<ArrayBuffer> {
+  const binary = atob(text);
+  const bytes = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+  return bytes;
+}
+
+const Base64 = v.pipe(v.string(), v.regex(/^[A-Za-z0-9+/]*={0,2}$/, 'not base64'));
+
+const ExampleFileSchema = v.object({
+  label: v.pipe(v.string(), v.trim(), v.minLength(1), v.maxLength(60)),
+  embedding: v.pipe(Base64, v.length(4 * Math.ceil((EMBEDDING_SIZE * 4) / 3), `embeddings must hold ${EMBEDDING_SIZE} floats`)),
+  thumbnail: v.pipe(v.string(), v.startsWith('data:image/')),
+  imageUrl: v.string(),
+  pageUrl: v.string(),
+  createdAt: v.number(),
+});
+
+const HeadFileSchema = v.object({
+  labels: v.array(v.string()),
+  modelTopology: v.record(v.string(), v.unknown()),
+  weightSpecs: v.array(v.looseObject({ name: v.string(), shape: v.array(v.number()), dtype: v.string() })),
+  weightData: Base64,
+  report: TrainingReportSchema,
+  trainedAt: v.number(),
+});
+
+const DatasetFileSchema = v.object({
+  format: v.literal(DATASET_FORMAT),
+  exportedAt: v.number(),
+  examples: v.array(ExampleFileSchema),
+  head: v.nullable(HeadFileSchema),
+});
+
+export function serializeDataset(examples: readonly ExampleRecord[], head: HeadRecord | undefined): string {
+  const file: v.InferInput<typeof DatasetFileSchema> = {
+    format: DATASET_FORMAT,
+    exportedAt: Date.now(),
+    examples: examples.map((e) => ({
+      label: e.label,
+      embedding: toBase64(new Uint8Array(e.embedding.buffer, e.embedding.byteOffset, e.embedding.byteLength)),
+      thumbnail: e.thumbnail,
+      imageUrl: e.imageUrl,
+      pageUrl: e.pageUrl,
+      createdAt: e.createdAt,
+    })),
+    head: head
+      ? {
+          labels: head.head.labels,
+          modelTopology: head.head.modelTopology as Record<string, unknown>,
+          weightSpecs: head.head.weightSpecs as unknown as v.InferInput<typeof HeadFileSchema>['weightSpecs'],
+          weightData: toBase64(head.head.weightData),
+          report: head.report,
+          trainedAt: head.trainedAt,
+        }
+      : null,
+  };
+  return JSON.stringify(file);
+}
+
+export interface ParsedDataset {
+  examples: Omit<ExampleRecord, 'id'>[];
+  head: HeadRecord | null;
+}
+
+export function parseDataset(text: string): ParsedDataset {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw new SpotterError('bad-message', 'This file is not a Spotter dataset (it is not JSON). Nothing was changed.');
+  }
+  if (typeof json !== 'object' || json === null || (json as { format?: unknown }).format !== DATASET_FORMAT) {
+    throw new SpotterError('bad-message', `This file is not a Spotter dataset (expected format "${DATASET_FORMAT}"). Nothing was changed.`);
+  }
+  const parsed = v.safeParse(DatasetFileSchema, json);
+  if (!parsed.success) {
+    const issue = parsed.issues[0];
+    const where = issue?.path?.map((p) => String(p.key)).join('.') ?? '';
+    throw new SpotterError('bad-message', `This Spotter dataset is damaged (${where}: ${issue?.message}). Nothing was changed.`);
+  }
+  const file = parsed.output;
+  const examples = file.examples.map((e) => ({
+    label: e.label,
+    embedding: new Float32Array(fromBase64(e.embedding).buffer),
+    thumbnail: e.thumbnail,
+    imageUrl: e.imageUrl,
+    pageUrl: e.pageUrl,
+    createdAt: e.createdAt,
+  }));
+  if (examples.some((e) => e.embedding.length !== EMBEDDING_SIZE)) throw new SpotterError('bad-message', 'This Spotter dataset is damaged (an embedding has the wrong size). Nothing was changed.');
+  const head: HeadRecord | null = file.head
+    ? {
+        head: {
+          format: 'spotter-head@1',
+          labels: file.head.labels,
+          modelTopology: file.head.modelTopology,
+          weightSpecs: file.head.weightSpecs as unknown as SerializedHead['weightSpecs'],
+          weightData: fromBase64(file.head.weightData).buffer,
+        },
+        report: file.head.report,
+        trainedAt: file.head.trainedAt,
+      }
+    : null;
+  return { examples, head };
+}

@@ -1,0 +1,14 @@
+import { database, type HeadRecord } from './database';
+
+/** The trained head survives browser restarts; a new one replaces it in a single write. */
+export async function saveHead(record: HeadRecord): Promise<void> {
+  await (await database()).put('heads', record, 'current');
+}
+
+export async function loadHead(): Promise<HeadRecord | undefined> {
+  return (await database()).get('heads', 'current');
+}
+
+export async function deleteHead(): Promise<void> {
+  await (await database()).delete('heads', 'current');
+}

@@ -1,0 +1,68 @@
+/** MobileNet embeddings of the shared retraining photos, computed once per test process. */
+import { readdirSync } from 'node:fs';
+import path from 'node:path';
+import type { SpotterEngine } from '../../src/engine/engine';
+import type { TrainingExample } from '../../src/engine/head';
+import { decodeJpeg } from './photos';
+
+export interface EmbeddedPhoto extends TrainingExample {
+  file: string;
+}
+
+/** label → photos of that label, sorted by file name (so "the first 12" means the same files everywhere). */
+export type EmbeddedDataset = Map<string, EmbeddedPhoto[]>;
+
+const cache = new Map<string, Promise<EmbeddedDataset>>();
+
+/**
+ * Embeds every .jpg of `dir/<label>/`, one sub-folder per label. Cached per folder, since the
+ * real model takes ~50 ms a photo on WASM and several tests want the same embeddings.
+ */
+export function embedFolder(engine: SpotterEngine, dir: string): Promise<EmbeddedDataset> {
+  let result = cache.get(dir);
+  if (!result) {
+    result = computeEmbeddings(engine, dir);
+    // A failed run should not poison later callers.
+    result.catch(() => cache.delete(dir));
+    cache.set(dir, result);
+  }
+  return result;
+}
+
+async function computeEmbeddings(engine: SpotterEngine, dir: string): Promise<EmbeddedDataset> {
+  // Tensors can only be made once the backend is up.
+  await engine.ready();
+  const dataset: EmbeddedDataset = new Map();
+  const labels = readdirSync(dir, { withFileTypes: true })
+    .filter((entry) => entry.isDirectory())
+    .map((entry) => entry.name)
+    .sort();
+  for (const label of labels) {
+    const files = readdirSync(path.join(dir, label))
+      .filter((file) => /\.jpe?g$/i.test(file))
+      .sort();
+    const photos: EmbeddedPhoto[] = [];
+    for (const file of files) {
+      const pixels = decodeJpeg(path.join(dir, label, file));
+      try {
+        const { embedding } = await engine.classify(pixels);
+        photos.push({ file, label, embedding });
+      } finally {
+        pixels.dispose();
+      }
+    }
+    dataset.set(label, photos);
+  }
+  return dataset;
+}
+
+/** Splits each label's sorted photos: the first `trainPerLabel` to train, the rest to test. */
+export function splitByFileOrder(dataset: EmbeddedDataset, trainPerLabel: number): { train: EmbeddedPhoto[]; test: EmbeddedPhoto[] } {
+  const train: EmbeddedPhoto[] = [];
+  const test: EmbeddedPhoto[] = [];
+  for (const photos of dataset.values()) {
+    train.push(...photos.slice(0, trainPerLabel));
+    test.push(...photos.slice(trainPerLabel));
+  }
+  return { train, test };
+}

@@ -1,0 +1,134 @@
+/**
+ * The storage module on IndexedDB. Node has no IndexedDB, so this uses fake-indexeddb, a
+ * complete in-memory implementation of the spec (the only stand-in in the unit tests); the
+ * e2e suite exercises the real one in Chromium.
+ */
+import 'fake-indexeddb/auto';
+import { afterEach, describe, expect, it } from 'vitest';
+import { closeDatabaseForTests, type ExampleRecord } from '../../src/storage/database';
+import { addExample, allExamples, deleteExample, deleteLabel, labelSummaries, normaliseLabel, renameLabel, replaceEverything } from '../../src/storage/dataset';
+import { parseDataset, serializeDataset } from '../../src/storage/dataset-file';
+import { loadHead, saveHead } from '../../src/storage/head-store';
+import { storedBackendChoice } from '../../src/storage/backend-choice';
+import type { HeadRecord } from '../../src/storage/database';
+
+const embedding = (seed: number) => Float32Array.from({ length: 1280 }, (_, i) => Math.sin(seed * 1000 + i));
+const example = (label: string, seed: number): Omit<ExampleRecord, 'id'> => ({
+  label,
+  embedding: embedding(seed),
+  thumbnail: 'data:image/jpeg;base64,AAAA',
+  imageUrl: `https://example.com/${seed}.jpg`,
+  pageUrl: 'https://example.com/',
+  createdAt: 1_700_000_000_000 + seed,
+});
+
+afterEach(async () => {
+  closeDatabaseForTests();
+  await new Promise<void>((resolve) => {
+    const request = indexedDB.deleteDatabase('spotter');
+    request.onsuccess = request.onerror = request.onblocked = () => resolve();
+  });
+});
+
+describe('examples', () => {
+  it('round-trips an example, embedding bit for bit', async () => {
+    const saved = await addExample(example('tulips', 1));
+    expect(saved.id).toBeTypeOf('number');
+    const [stored] = await allExamples();
+    expect(stored!.label).toBe('tulips');
+    expect(stored!.embedding).toBeInstanceOf(Float32Array);
+    expect(Array.from(stored!.embedding)).toEqual(Array.from(embedding(1)));
+    expect(stored!.imageUrl).toBe('https://example.com/1.jpg');
+  });
+
+  it('normalises labels and refuses empty, overlong or reserved ones', async () => {
+    expect(normaliseLabel('  red   roses ')).toBe('red roses');
+    expect(() => normaliseLabel('   ')).toThrow(/at least one letter/);
+    expect(() => normaliseLabel('x'.repeat(61))).toThrow(/at most 60/);
+    expect(() => normaliseLabel('Unknown')).toThrow(/reserved/);
+    await expect(addExample(example(' ', 2))).rejects.toThrow();
+    expect(await allExamples()).toHaveLength(0);
+  });
+
+  it('counts per label, deletes, renames, merges and deletes labels', async () => {
+    for (const [label, seed] of [['ants', 1], ['ants', 2], ['bees', 3], ['wasps', 4]] as const) await addExample(example(label, seed));
+    expect(await labelSummaries()).toEqual([
+      { label: 'ants', count: 2 },
+      { label: 'bees', count: 1 },
+      { label: 'wasps', count: 1 },
+    ]);
+    const first = (await allExamples()).find((e) => e.label === 'ants')!;
+    await deleteExample(first.id!);
+    expect(await renameLabel('ants', 'formicidae')).toBe(1);
+    expect(await renameLabel('wasps', 'bees')).toBe(1); // merge
+    await expect(renameLabel('nope', 'x')).rejects.toThrow(/no label "nope"/);
+    expect(await labelSummaries()).toEqual([
+      { label: 'bees', count: 2 },
+      { label: 'formicidae', count: 1 },
+    ]);
+    expect(await deleteLabel('bees')).toBe(2);
+    expect(await labelSummaries()).toEqual([{ label: 'formicidae', count: 1 }]);
+  });
+});
+
+const fakeHead = (labels: string[]): HeadRecord => ({
+  head: { format: 'spotter-head@1', labels, modelTopology: { class_name: 'Sequential' }, weightSpecs: [{ name: 'w', shape: [2], dtype: 'float32' }], weightData: new Float32Array([1.5, -2]).buffer },
+  report: {
+    labels,
+    ignoredLabels: {},
+    epochs: [{ epoch: 1, loss: 0.5, accuracy: 0.9, valLoss: null, valAccuracy: null }],
+    bestEpoch: 1,
+    evaluatedOn: 'training',
+    accuracy: 0.9,
+    perLabelAccuracy: Object.fromEntries(labels.map((l) => [l, 0.9])),
+    confusion: labels.map(() => labels.map(() => 1)),
+    trainCount: 4,
+    validationCount: 0,
+    durationMs: 12,
+    options: { epochs: 10, learningRate: 0.01, batchSize: 4, hiddenUnits: 0, dropoutRate: 0.2, validationFraction: 0.15, patience: 5, seed: 1 },
+  },
+  trainedAt: 1_700_000_000_000,
+});
+
+describe('head store', () => {
+  it('keeps one head and replaces it in one write', async () => {
+    expect(await loadHead()).toBeUndefined();
+    await saveHead(fakeHead(['a', 'b']));
+    await saveHead(fakeHead(['c', 'd']));
+    const head = await loadHead();
+    expect(head!.head.labels).toEqual(['c', 'd']);
+    expect(Array.from(new Float32Array(head!.head.weightData))).toEqual([1.5, -2]);
+  });
+});
+
+describe('backend choice', () => {
+  it('is recalled only for the same machine fingerprint', async () => {
+    await storedBackendChoice.remember('chrome 156 | SwiftShader', 'wasm', [{ backend: 'wasm', ms: 20 }]);
+    expect(await storedBackendChoice.recall('chrome 156 | SwiftShader')).toBe('wasm');
+    expect(await storedBackendChoice.recall('chrome 157 | NVIDIA')).toBeUndefined();
+  });
+});
+
+describe('dataset file', () => {
+  it('exports and imports everything, bit for bit', async () => {
+    const examples = [example('ants', 1), example('bees', 2)];
+    const text = serializeDataset(examples.map((e, i) => ({ ...e, id: i + 1 })), fakeHead(['ants', 'bees']));
+    const parsed = parseDataset(text);
+    expect(parsed.examples.map((e) => e.label)).toEqual(['ants', 'bees']);
+    expect(Array.from(parsed.examples[1]!.embedding)).toEqual(Array.from(embedding(2)));
+    expect(parsed.head!.head.labels).toEqual(['ants', 'bees']);
+    expect(Array.from(new Float32Array(parsed.head!.head.weightData))).toEqual([1.5, -2]);
+    await replaceEverything(parsed.examples, parsed.head);
+    expect((await allExamples()).map((e) => e.label)).toEqual(['ants', 'bees']);
+    expect((await loadHead())!.head.labels).toEqual(['ants', 'bees']);
+  });
+
+  it.each([
+    ['not JSON', 'hello', /not JSON/],
+    ['a foreign JSON file', JSON.stringify({ name: 'my-package', version: '1.0.0' }), /not a Spotter dataset/],
+    ['a damaged embedding', JSON.stringify({ format: 'spotter-dataset@1', exportedAt: 1, head: null, examples: [{ ...example('a', 1), embedding: 'AAAA' }] }), /damaged/],
+    ['a missing field', JSON.stringify({ format: 'spotter-dataset@1', exportedAt: 1, head: null }), /damaged/],
+  ])('rejects %s with a clear message', (_name, text, message) => {
+    expect(() => parseDataset(text)).toThrow(message);
+  });
+});
