@@ -12,15 +12,13 @@ import { addExample, allExamples, deleteExample, deleteLabel, renameLabel, repla
 import { parseDataset, serializeDataset, toBase64 } from '../storage/dataset-file';
 import { loadHead, saveHead } from '../storage/head-store';
 import { SpotterEngine } from './engine';
-import { DEFAULT_TRAIN_OPTIONS, trainabilityProblem, trainHead, UserHead, type TrainOptions } from './head';
+import { DEFAULT_TRAIN_OPTIONS, trainabilityProblem, trainHead, unknownThreshold, UserHead, type TrainOptions } from './head';
 import { decodeImage } from './image-decode';
 import { fetchImageBlob } from './image-fetch';
 import { thumbnailOf } from './thumbnail';
 
 export const MODEL_PATH = 'models/mobilenet_v2/model.json';
 export const WASM_DIR = 'wasm/';
-/** Below this, the user's head says "unknown" rather than guess. */
-export const UNKNOWN_THRESHOLD = 0.5;
 const RECENT_IMAGES = 300;
 
 interface SeenImage {
@@ -84,7 +82,7 @@ export class BrowserEngineHost {
     const backend = this.engine.status.backend;
     if (!backend) throw new Error('no backend after load');
     return {
-      user: this.head ? userPrediction(await this.head.predict(seen.embedding)) : null,
+      user: this.head ? userPrediction(await this.head.predict(seen.embedding), this.head.labels.length) : null,
       imagenet: seen.imagenet,
       thumbnail: seen.thumbnail,
       inferMs: seen.inferMs,
@@ -100,7 +98,8 @@ export class BrowserEngineHost {
     const bitmap = await decodeImage(await fetchImageBlob(source.url));
     try {
       await modelReady;
-      const [{ imagenet, embedding, inferMs }, thumbnail] = await Promise.all([this.engine.classify(bitmap), thumbnailOf(bitmap)]);
+      const thumbnail = thumbnailOf(bitmap);
+      const { imagenet, embedding, inferMs } = await this.engine.classify(bitmap);
       this.remember(source.url, { embedding, thumbnail });
       return { imagenet, embedding, inferMs, thumbnail };
     } finally {
@@ -191,9 +190,9 @@ export class BrowserEngineHost {
   }
 }
 
-function userPrediction(scores: readonly { label: string; probability: number }[]): UserPrediction {
+function userPrediction(scores: readonly { label: string; probability: number }[], labelCount: number): UserPrediction {
   const labels = scores.slice(0, 3).map(({ label, probability }) => ({ label, probability }));
-  return { labels, unknown: (labels[0]?.probability ?? 0) < UNKNOWN_THRESHOLD };
+  return { labels, unknown: (labels[0]?.probability ?? 0) < unknownThreshold(labelCount) };
 }
 
 function summary(example: ExampleRecord): ResultOf<'add-example'> {

@@ -92,6 +92,8 @@ const TrainOptionsSchema = v.object({
   batchSize: v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(1024)),
   hiddenUnits: v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(1024)),
   dropoutRate: v.pipe(v.number(), v.minValue(0), v.maxValue(0.9)),
+  l2: v.pipe(v.number(), v.minValue(0), v.maxValue(100)),
+  refitOnAll: v.boolean(),
   validationFraction: v.pipe(v.number(), v.minValue(0), v.maxValue(0.5)),
   patience: v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(500)),
   seed: v.pipe(v.number(), v.integer()),
