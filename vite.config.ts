@@ -2,6 +2,7 @@ import { crx } from '@crxjs/vite-plugin';
 import { defineConfig } from 'vite';
 import baseManifest from './manifest.json' with { type: 'json' };
 import pkg from './package.json' with { type: 'json' };
+import { disablePreactInnerHtml } from './scripts/vite-no-inner-html.ts';
 import { manifestFor, type TargetBrowser } from './src/manifest.ts';
 
 const browser: TargetBrowser = process.env.SPOTTER_BROWSER === 'firefox' ? 'firefox' : 'chrome';
@@ -16,10 +17,10 @@ export default defineConfig({
     // No source maps in the store packages; the code is not minified past readability anyway.
     sourcemap: false,
     chunkSizeWarningLimit: 4096,
-    rollupOptions: {
-      input: { offscreen: 'src/offscreen/offscreen.html' },
-    },
+    // Firefox has no offscreen document: its event page hosts the engine.
+    rollupOptions: browser === 'chrome' ? { input: { offscreen: 'src/offscreen/offscreen.html' } } : {},
   },
+  define: { __SPOTTER_BROWSER__: JSON.stringify(browser) },
   oxc: { jsx: { runtime: 'automatic', importSource: 'preact' } },
-  plugins: [crx({ manifest: manifestFor(baseManifest, browser, pkg.version) as never, browser })],
+  plugins: [disablePreactInnerHtml(), crx({ manifest: manifestFor(baseManifest, browser, pkg.version) as never, browser })],
 });

@@ -1,13 +1,30 @@
 /**
- * The background: Chrome's service worker (Firefox's event page in a later build). It keeps no
- * state of its own that matters, so it can be stopped between any two events.
+ * The background: Chrome's service worker, Firefox's event page. It keeps no state of its own
+ * that matters, so it can be stopped between any two events.
  */
 import browser from 'webextension-polyfill';
 import { createMenus, listenForMenuClicks, refreshLabelMenu } from './context-menu';
+import type { EngineClient } from './engine-client';
+import type { RequestOf, RequestType } from '../shared/protocol';
 import { OffscreenEngineClient } from './offscreen-engine';
 import { listenForRequests } from './router';
 
-const engine = new OffscreenEngineClient();
+/**
+ * The one browser-specific choice of the background. __SPOTTER_BROWSER__ is a build-time
+ * constant, so Chrome's service worker never contains the engine (it lives in the offscreen
+ * document) and Firefox's build never calls the offscreen API.
+ */
+const engine: EngineClient = __SPOTTER_BROWSER__ === 'firefox' ? inProcessEngine() : new OffscreenEngineClient();
+
+/** Loaded on the first request, so the listeners below are registered before any await. */
+function inProcessEngine(): EngineClient {
+  let client: Promise<EngineClient> | undefined;
+  return {
+    request: <T extends RequestType>(request: RequestOf<T>) =>
+      (client ??= import('./in-process-engine').then(({ InProcessEngineClient }) => new InProcessEngineClient())).then((c) => c.request(request)),
+  };
+}
+
 // Listeners first and synchronously: a restarted worker must see the event that woke it.
 listenForMenuClicks();
 listenForRequests(engine, () => void refreshLabelMenu());

@@ -4,6 +4,7 @@
  * labels then come first in the right-click overlay for the photos it never saw. The head and
  * the examples survive an extension reload.
  */
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -52,6 +53,7 @@ async function classifyOnPage(index: number, screenshot?: string) {
 }
 
 beforeAll(async () => {
+  await mkdir(SCREENSHOTS, { recursive: true });
   site = await startServer((url) => (url.pathname === '/flowers.html' ? { status: 200, type: 'text/html', body: flowerPage(photos) } : undefined));
   spotter = await launchChrome();
   page = await spotter.browser.newPage();
