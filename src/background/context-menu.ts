@@ -38,11 +38,13 @@ async function rebuildLabelMenu(): Promise<void> {
 }
 
 export function listenForMenuClicks(): void {
-  browser.contextMenus.onClicked.addListener((info, tab) => {
-    const command = commandFor(info);
-    if (!command || tab?.id === undefined) return;
-    void sendToContentScript(tab, info.frameId ?? 0, command);
-  });
+  browser.contextMenus.onClicked.addListener(onMenuClicked);
+}
+
+export function onMenuClicked(info: Menus.OnClickData, tab: Tabs.Tab | undefined): void {
+  const command = commandFor(info);
+  if (!command || tab?.id === undefined) return;
+  void sendToContentScript(tab, info.frameId ?? 0, command);
 }
 
 function commandFor(info: Menus.OnClickData): ContentCommand | null {

@@ -3,7 +3,7 @@
  * that matters, so it can be stopped between any two events.
  */
 import browser from 'webextension-polyfill';
-import { createMenus, listenForMenuClicks, refreshLabelMenu } from './context-menu';
+import { createMenus, listenForMenuClicks, onMenuClicked, refreshLabelMenu } from './context-menu';
 import type { EngineClient } from './engine-client';
 import type { RequestOf, RequestType } from '../shared/protocol';
 import { OffscreenEngineClient } from './offscreen-engine';
@@ -28,6 +28,10 @@ function inProcessEngine(): EngineClient {
 // Listeners first and synchronously: a restarted worker must see the event that woke it.
 listenForMenuClicks();
 listenForRequests(engine, () => void refreshLabelMenu());
+
+// Firefox has no contextMenus.onClicked.dispatch(): DevTools and the Firefox e2e tests reach the real
+// handler here, through runtime.getBackgroundPage() (only Spotter's own pages can).
+Object.assign(globalThis, { spotterBackground: { onMenuClicked } });
 
 browser.runtime.onInstalled.addListener(() => {
   // Menus persist across worker restarts; (re)create them only when installed or updated.

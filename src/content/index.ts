@@ -54,6 +54,8 @@ async function handle(command: ContentCommand): Promise<unknown> {
       return pageImages.collect();
     case 'resolve-image':
       return toImageSource(registered(command.imageId));
+    case 'describe-overlays':
+      return [...overlays.values()].map((overlay) => overlay.describe());
     case 'highlight-image': {
       const { element } = registered(command.imageId);
       element.scrollIntoView({ block: 'center', inline: 'center' });

@@ -155,6 +155,24 @@ export class ImageOverlay {
     if (state.phase === 'highlight') setTimeout(() => this.close(), HIGHLIGHT_MS);
   }
 
+  /** What this overlay shows, as a person would read it. */
+  describe(): { state: string; labels: { kind: string; label: string; probability: number; text: string }[]; error: string | null; text: string; frameStyle: string | null } {
+    const panel = this.root.querySelector('section');
+    const squash = (text: string | null | undefined) => (text ?? '').replace(/\s+/g, ' ').trim();
+    return {
+      state: panel?.getAttribute('data-state') ?? this.state.phase,
+      labels: [...this.root.querySelectorAll('li')].map((li) => ({
+        kind: li.getAttribute('data-kind') ?? '',
+        label: li.getAttribute('data-label') ?? '',
+        probability: Number(li.getAttribute('data-probability')),
+        text: squash([...li.children].map((child) => child.textContent).filter(Boolean).join(' ')),
+      })),
+      error: panel?.querySelector('.error') ? squash(panel.querySelector('.error')?.textContent) : null,
+      text: squash(panel?.textContent),
+      frameStyle: this.root.querySelector('.frame')?.getAttribute('style') ?? null,
+    };
+  }
+
   close(): void {
     if (this.closed) return;
     this.closed = true;

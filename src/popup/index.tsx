@@ -20,8 +20,11 @@ const TABS: { id: Tab; title: string }[] = [
 ];
 
 async function targetTabId(): Promise<number | null> {
-  const fromUrl = Number(new URLSearchParams(location.search).get('tabId'));
-  if (Number.isInteger(fromUrl) && fromUrl > 0) return fromUrl;
+  const params = new URLSearchParams(location.search);
+  if (params.has('tabId')) {
+    const fromUrl = Number(params.get('tabId'));
+    return Number.isInteger(fromUrl) && fromUrl > 0 ? fromUrl : null;
+  }
   const [tab] = await browser.tabs.query({ active: true, currentWindow: true });
   return tab?.id ?? null;
 }

@@ -223,6 +223,8 @@ export const ContentCommandSchema = v.variant('type', [
   v.object({ type: v.literal('collect-images') }),
   v.object({ type: v.literal('resolve-image'), imageId: v.string() }),
   v.object({ type: v.literal('highlight-image'), imageId: v.string() }),
+  /** What the open overlays show, read from their closed shadow roots (for Spotter's pages and tests). */
+  v.object({ type: v.literal('describe-overlays') }),
 ]);
 export type ContentCommand = v.InferOutput<typeof ContentCommandSchema>;
 
@@ -232,6 +234,15 @@ export const CONTENT_RESULT_SCHEMAS = {
   'collect-images': v.array(PageImageSchema),
   'resolve-image': ImageSourceSchema,
   'highlight-image': v.boolean(),
+  'describe-overlays': v.array(
+    v.object({
+      state: v.string(),
+      labels: v.array(v.object({ kind: v.string(), label: v.string(), probability: v.number(), text: v.string() })),
+      error: v.nullable(v.string()),
+      text: v.string(),
+      frameStyle: v.nullable(v.string()),
+    }),
+  ),
 } satisfies Record<ContentCommand['type'], v.GenericSchema>;
 
 /** Parses or returns a readable reason. Never throws. */

@@ -14,7 +14,8 @@ interface DomNode {
 
 export interface OverlaySnapshot {
   state: string | null;
-  shadowRootType: string | null;
+  /** Only DevTools (Chromium) can tell; undefined elsewhere. */
+  shadowRootType?: string | null;
   labels: { kind: string; label: string; probability: number; text: string }[];
   error: string | null;
   text: string;
@@ -58,11 +59,11 @@ export async function readOverlays(page: Page): Promise<OverlaySnapshot[]> {
 }
 
 /** Waits until exactly one overlay has finished (result or error) and returns it. */
-export async function waitForSettledOverlay(page: Page, timeoutMs = 30_000): Promise<OverlaySnapshot> {
+export async function waitForSettledOverlay(page: Page, timeoutMs = 30_000, read: (page: Page) => Promise<OverlaySnapshot[]> = readOverlays): Promise<OverlaySnapshot> {
   const deadline = Date.now() + timeoutMs;
   let last: OverlaySnapshot[] = [];
   while (Date.now() < deadline) {
-    last = await readOverlays(page);
+    last = await read(page);
     const settled = last.filter((o) => o.state === 'done' || o.state === 'error' || o.state === 'saved');
     if (settled.length === 1 && last.length === 1) return settled[0]!;
     await new Promise((resolve) => setTimeout(resolve, 100));

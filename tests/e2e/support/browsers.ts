@@ -1,0 +1,148 @@
+/**
+ * One driver interface over both browsers, so the same end-to-end test files run in Debian's
+ * Chromium and in Firefox ESR (puppeteer-core over CDP and over WebDriver BiDi respectively).
+ *
+ * What differs, and why:
+ * - Menu clicks: Chromium runs the real onClicked listeners with contextMenus.onClicked.dispatch()
+ *   in the service worker; Firefox has no dispatch(), so the test calls the same handler through
+ *   runtime.getBackgroundPage() (the background exposes it as spotterBackground.onMenuClicked).
+ * - Reading the overlay (a closed shadow root): Chromium through DevTools (DOM.getDocument with
+ *   pierce); Firefox by asking the content script, which can read its own closed roots.
+ * - Extension pages: Firefox's page.goto('moz-extension://…') hangs, so it navigates over BiDi
+ *   without waiting and polls location.href.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import puppeteer, { type Browser, type Page } from 'puppeteer-core';
+import { DIST } from '../../../scripts/paths';
+import { GECKO_ID } from '../../../src/manifest';
+import { launchChrome, rightClickAndChoose, type ChromeSession, type MenuClick } from './chrome';
+import { readOverlays, type OverlaySnapshot } from './overlay';
+
+export type BrowserName = 'chromium' | 'firefox';
+
+/** SPOTTER_E2E_BROWSERS=chromium (or firefox) narrows a local run; CI runs both. */
+export const E2E_BROWSERS: BrowserName[] = (process.env.SPOTTER_E2E_BROWSERS?.split(',') ?? ['chromium', 'firefox']) as BrowserName[];
+
+export interface SpotterSession {
+  name: BrowserName;
+  browser: Browser;
+  extensionUrl(pathInExtension: string): string;
+  openExtensionPage(pathInExtension: string): Promise<Page>;
+  tabIdOf(page: Page): Promise<number>;
+  /** Right-clicks the element for real, then runs the extension's menu handler as the browser would. */
+  chooseMenuItem(page: Page, selector: string, click: MenuClick): Promise<void>;
+  overlays(page: Page): Promise<OverlaySnapshot[]>;
+  /** Chromium only: the CDP-level session (service worker, offscreen document, network log). */
+  chrome?: ChromeSession;
+  close(): Promise<void>;
+}
+
+export function launchSpotter(name: BrowserName): Promise<SpotterSession> {
+  return name === 'chromium' ? chromium() : firefox();
+}
+
+async function chromium(): Promise<SpotterSession> {
+  const session = await launchChrome();
+  return {
+    name: 'chromium',
+    browser: session.browser,
+    chrome: session,
+    extensionUrl: session.extensionUrl,
+    async openExtensionPage(p) {
+      const page = await session.browser.newPage();
+      await page.goto(session.extensionUrl(p));
+      return page;
+    },
+    tabIdOf: (page) => session.inWorker(async (url: string) => (await chrome.tabs.query({})).find((tab) => tab.url === url)!.id!, page.url()),
+    chooseMenuItem: (page, selector, click) => rightClickAndChoose(session, page, selector, click),
+    overlays: readOverlays,
+    close: () => session.close(),
+  };
+}
+
+export const FIREFOX = process.env.SPOTTER_FIREFOX ?? '/usr/bin/firefox-esr';
+/** A fixed moz-extension:// UUID, so the tests know the extension's pages' URLs. */
+const FIREFOX_UUID = '6f1b6c43-3c1e-4a2f-9a53-0d5b7a1b2c3d';
+
+async function firefox(): Promise<SpotterSession> {
+  const profile = await mkdtemp(path.join(os.tmpdir(), 'spotter-firefox-'));
+  const browser = await puppeteer.launch({
+    browser: 'firefox',
+    executablePath: FIREFOX,
+    headless: true,
+    userDataDir: profile,
+    args: ['--remote-allow-system-access'],
+    defaultViewport: { width: 1280, height: 900 },
+    extraPrefsFirefox: {
+      'extensions.webextensions.uuids': JSON.stringify({ [GECKO_ID]: FIREFOX_UUID }),
+      'xpinstall.signatures.required': false,
+    },
+  });
+  await browser.installExtension(path.join(DIST, 'firefox'));
+  const base = `moz-extension://${FIREFOX_UUID}/`;
+
+  const openExtensionPage = async (p: string): Promise<Page> => {
+    const page = await browser.newPage();
+    const context = (page.mainFrame() as unknown as { browsingContext: { navigate(url: string, wait: string): Promise<unknown> } }).browsingContext;
+    void context.navigate(base + p, 'none').catch(() => undefined);
+    const deadline = Date.now() + 30_000;
+    while (Date.now() < deadline) {
+      const href = await page.evaluate(() => (document.readyState === 'complete' ? location.href : '')).catch(() => '');
+      if (href.startsWith(base)) return page;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    throw new Error(`could not open ${base + p}`);
+  };
+  // An inert extension page (the popup pointed at no tab) from which the tests use extension APIs.
+  const control = await openExtensionPage('src/popup/popup.html?tabId=none');
+
+  const tabIdOf = (page: Page) =>
+    control.evaluate(async (url: string) => {
+      const api = (globalThis as unknown as { browser: typeof chrome }).browser;
+      // Not query({ url }): match patterns cannot name a port in Firefox.
+      return (await api.tabs.query({})).find((tab) => tab.url === url)!.id!;
+    }, page.url());
+
+  return {
+    name: 'firefox',
+    browser,
+    extensionUrl: (p) => base + p,
+    openExtensionPage,
+    tabIdOf,
+    async chooseMenuItem(page, selector, click) {
+      const element = await page.$(selector);
+      if (!element) throw new Error(`no element ${selector}`);
+      await element.scrollIntoView();
+      const box = await element.boundingBox();
+      if (!box) throw new Error(`${selector} is not visible`);
+      await page.mouse.click(box.x + box.width / 2, box.y + box.height / 2, { button: 'right' });
+      await page.keyboard.press('Escape'); // Firefox's own context menu
+      const tabId = await tabIdOf(page);
+      await control.evaluate(
+        async (info: MenuClick & { tabId: number; pageUrl: string }) => {
+          const api = (globalThis as unknown as { browser: typeof chrome }).browser;
+          const background = (await (api.runtime as unknown as { getBackgroundPage(): Promise<Window> }).getBackgroundPage()) as Window & {
+            spotterBackground: { onMenuClicked(info: unknown, tab: unknown): void };
+          };
+          const tab = await api.tabs.get(info.tabId);
+          const data = { menuItemId: info.menuItemId ?? 'spotter-classify', editable: false, frameId: 0, pageUrl: info.pageUrl, ...(info.srcUrl ? { srcUrl: info.srcUrl } : {}), ...(info.mediaType ? { mediaType: info.mediaType } : {}) };
+          background.spotterBackground.onMenuClicked(data, tab);
+        },
+        { ...click, tabId, pageUrl: page.url() },
+      );
+    },
+    async overlays(page) {
+      const tabId = await tabIdOf(page);
+      return control.evaluate(async (id: number) => {
+        const api = (globalThis as unknown as { browser: typeof chrome }).browser;
+        return (await api.tabs.sendMessage(id, { type: 'describe-overlays' }, { frameId: 0 })) as OverlaySnapshot[];
+      }, tabId);
+    },
+    async close() {
+      await browser.close();
+      await rm(profile, { recursive: true, force: true });
+    },
+  };
+}
