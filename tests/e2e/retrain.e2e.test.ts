@@ -1,15 +1,15 @@
 /**
- * Teaching Spotter in real Chromium: the popup lists a page of flower photos with labels, the
- * user corrects 12 per class through the UI, retrains while watching the chart, and the user's
- * labels then come first in the right-click overlay for the photos it never saw. The head and
- * the examples survive an extension reload.
+ * Teaching Spotter, in real Chromium and Firefox ESR: the popup lists a page of flower photos
+ * with labels, the user corrects 12 per class through the UI, retrains while watching the chart,
+ * and the user's labels then come first in the right-click overlay for the photos it never saw.
+ * The head and the examples survive a browser restart.
  */
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT } from '../../scripts/paths';
-import { launchChrome, rightClickAndChoose, type ChromeSession } from './support/chrome';
+import { E2E_BROWSERS, launchSpotter, type SpotterSession } from './support/browsers';
 import { flowerPage, flowerPhotos, TEACH_PER_CLASS } from './support/flowers';
 import { startServer, type FixtureServer } from './support/fixture-server';
 import { waitForSettledOverlay } from './support/overlay';
@@ -18,54 +18,48 @@ const SCREENSHOTS = path.join(ROOT, 'test-results');
 const photos = flowerPhotos();
 const labels = [...new Set(photos.map((p) => p.label))];
 
-let site: FixtureServer;
-let spotter: ChromeSession;
-let page: Page;
-let panel: Page;
+describe.each(E2E_BROWSERS)('Spotter in %s: teach your own labels', (browserName) => {
+  let site: FixtureServer;
+  let spotter: SpotterSession;
+  let page: Page;
+  let panel: Page;
 
-async function openPage(): Promise<void> {
-  await page.goto(`${site.origin}/flowers.html`);
-  await page.waitForFunction(() => [...document.images].every((img) => img.complete && img.naturalWidth > 0));
-}
-
-async function tabIdOf(url: string): Promise<number> {
-  return spotter.inWorker(async (pageUrl: string) => (await chrome.tabs.query({ url: pageUrl }))[0]!.id!, url);
-}
-
-async function openPanel(): Promise<Page> {
-  const tabId = await tabIdOf(page.url());
-  const view = await spotter.browser.newPage();
-  await view.goto(spotter.extensionUrl(`src/popup/popup.html?tabId=${tabId}`));
-  return view;
-}
-
-async function classifyOnPage(index: number, screenshot?: string) {
-  const selector = `#flower-${index}`;
-  const srcUrl = await page.$eval(selector, (img) => (img as HTMLImageElement).currentSrc);
-  await rightClickAndChoose(spotter, page, selector, { srcUrl, mediaType: 'image' });
-  const overlay = await waitForSettledOverlay(page);
-  if (screenshot) {
-    const box = (await (await page.$(selector))!.boundingBox())!;
-    await page.screenshot({ path: path.join(SCREENSHOTS, screenshot), clip: { x: Math.max(0, box.x - 10), y: Math.max(0, box.y - 10), width: 280, height: 300 } });
+  async function openPage(): Promise<void> {
+    await page.goto(`${site.origin}/flowers.html`);
+    await page.waitForFunction(() => [...document.images].every((img) => img.complete && img.naturalWidth > 0));
   }
-  await page.keyboard.press('Escape');
-  return overlay;
-}
 
-beforeAll(async () => {
-  await mkdir(SCREENSHOTS, { recursive: true });
-  site = await startServer((url) => (url.pathname === '/flowers.html' ? { status: 200, type: 'text/html', body: flowerPage(photos) } : undefined));
-  spotter = await launchChrome();
-  page = await spotter.browser.newPage();
-  await openPage();
-});
+  async function openPanel(): Promise<Page> {
+    return spotter.openExtensionPage(`src/popup/popup.html?tabId=${await spotter.tabIdOf(page)}`);
+  }
 
-afterAll(async () => {
-  await spotter?.close();
-  await site?.close();
-});
+  async function classifyOnPage(index: number, screenshot?: string) {
+    const selector = `#flower-${index}`;
+    const srcUrl = await page.$eval(selector, (img) => (img as HTMLImageElement).currentSrc);
+    await spotter.chooseMenuItem(page, selector, { srcUrl, mediaType: 'image' });
+    const overlay = await waitForSettledOverlay(page, 30_000, spotter.overlays);
+    if (screenshot) {
+      const box = (await (await page.$(selector))!.boundingBox())!;
+      await page.screenshot({ path: path.join(SCREENSHOTS, screenshot), clip: { x: Math.max(0, box.x - 10), y: Math.max(0, box.y - 10), width: 280, height: 300 } });
+    }
+    await page.keyboard.press('Escape');
+    await expect.poll(() => spotter.overlays(page).then((o) => o.length)).toBe(0);
+    return overlay;
+  }
 
-describe('Spotter in Chromium: teach your own labels', () => {
+  beforeAll(async () => {
+    await mkdir(SCREENSHOTS, { recursive: true });
+    site = await startServer((url) => (url.pathname === '/flowers.html' ? { status: 200, type: 'text/html', body: flowerPage(photos) } : undefined));
+    spotter = await launchSpotter(browserName);
+    page = await spotter.browser.newPage();
+    await openPage();
+  });
+
+  afterAll(async () => {
+    await spotter?.close();
+    await site?.close();
+  });
+
   it('the popup lists every large-enough image with a label, and the progress reaches the total', async () => {
     panel = await openPanel();
     await panel.waitForFunction((n: number) => document.querySelector('[data-testid="progress"]')?.textContent === `${n} / ${n}`, { timeout: 120_000 }, photos.length);
@@ -85,8 +79,7 @@ describe('Spotter in Chromium: teach your own labels', () => {
     const shown = await panel.$$eval('.card', (els) => els.map((el) => el.getAttribute('data-top-label')));
     expect(shown.length).toBeGreaterThan(0);
     expect(shown.length).toBeLessThan(photos.length);
-    await panel.$eval('input[type="search"]', (el) => ((el as HTMLInputElement).value = ''));
-    await panel.type('input[type="search"]', ' ');
+    await panel.click('input[type="search"]', { count: 3 });
     await panel.keyboard.press('Backspace');
     await expect.poll(() => panel.$$eval('.card', (els) => els.length)).toBe(photos.length);
   });
@@ -118,7 +111,7 @@ describe('Spotter in Chromium: teach your own labels', () => {
     expect(points).toBeGreaterThan(2);
     const rows = await panel.$$eval('.confusion tbody tr', (trs) => trs.map((tr) => tr.querySelector('th')?.textContent));
     expect(rows).toEqual([...labels].sort());
-    await panel.screenshot({ path: path.join(SCREENSHOTS, 'chrome-training.png'), fullPage: true });
+    await panel.screenshot({ path: path.join(SCREENSHOTS, `${browserName}-training.png`), fullPage: true });
   });
 
   // The issue asks for 85 %. MobileNet v2's embeddings do not get there on this split: every head we
@@ -130,7 +123,7 @@ describe('Spotter in Chromium: teach your own labels', () => {
     let right = 0;
     const wrong: string[] = [];
     for (const [i, photo] of tests.entries()) {
-      const overlay = await classifyOnPage(photo.index, i === 0 ? 'chrome-user-labels.png' : undefined);
+      const overlay = await classifyOnPage(photo.index, i === 0 ? `${browserName}-user-labels.png` : undefined);
       expect(overlay.state, overlay.text).toBe('done');
       expect(overlay.labels[0]!.kind).toBe('user');
       // ImageNet's top 3 still come under the user's labels.
@@ -138,7 +131,7 @@ describe('Spotter in Chromium: teach your own labels', () => {
       if (overlay.labels[0]!.label === photo.label) right++;
       else wrong.push(`${photo.path}: ${overlay.labels[0]!.label}`);
     }
-    console.info(`user labels right on ${right} / ${tests.length} unseen flower photos; wrong:\n${wrong.join('\n')}`);
+    console.info(`${browserName}: user labels right on ${right} / ${tests.length} unseen flower photos; wrong:\n${wrong.join('\n')}`);
     expect(right / tests.length, wrong.join('\n')).toBeGreaterThanOrEqual(0.7);
   });
 
@@ -146,8 +139,8 @@ describe('Spotter in Chromium: teach your own labels', () => {
     const index = photos.findIndex((p) => p.role === 'teach' && p.label === 'tulips');
     const selector = `#flower-${index}`;
     const srcUrl = await page.$eval(selector, (img) => (img as HTMLImageElement).currentSrc);
-    await rightClickAndChoose(spotter, page, selector, { srcUrl, mediaType: 'image', menuItemId: 'spotter-label:tulips' });
-    const overlay = await waitForSettledOverlay(page);
+    await spotter.chooseMenuItem(page, selector, { srcUrl, mediaType: 'image', menuItemId: 'spotter-label:tulips' });
+    const overlay = await waitForSettledOverlay(page, 30_000, spotter.overlays);
     expect(overlay.text).toMatch(/Saved as tulips/);
     await page.keyboard.press('Escape');
   });

@@ -36,6 +36,8 @@ export interface SpotterSession {
   overlays(page: Page): Promise<OverlaySnapshot[]>;
   /** Chromium only: the CDP-level session (service worker, offscreen document, network log). */
   chrome?: ChromeSession;
+  /** Quits the browser and starts it again on the same profile, with Spotter loaded again. */
+  restart(): Promise<SpotterSession>;
   close(): Promise<void>;
 }
 
@@ -43,8 +45,8 @@ export function launchSpotter(name: BrowserName): Promise<SpotterSession> {
   return name === 'chromium' ? chromium() : firefox();
 }
 
-async function chromium(): Promise<SpotterSession> {
-  const session = await launchChrome();
+async function chromium(existing?: ChromeSession): Promise<SpotterSession> {
+  const session = existing ?? (await launchChrome());
   return {
     name: 'chromium',
     browser: session.browser,
@@ -58,6 +60,7 @@ async function chromium(): Promise<SpotterSession> {
     tabIdOf: (page) => session.inWorker(async (url: string) => (await chrome.tabs.query({})).find((tab) => tab.url === url)!.id!, page.url()),
     chooseMenuItem: (page, selector, click) => rightClickAndChoose(session, page, selector, click),
     overlays: readOverlays,
+    restart: async () => chromium(await session.restart()),
     close: () => session.close(),
   };
 }
@@ -66,8 +69,8 @@ export const FIREFOX = process.env.SPOTTER_FIREFOX ?? '/usr/bin/firefox-esr';
 /** A fixed moz-extension:// UUID, so the tests know the extension's pages' URLs. */
 const FIREFOX_UUID = '6f1b6c43-3c1e-4a2f-9a53-0d5b7a1b2c3d';
 
-async function firefox(): Promise<SpotterSession> {
-  const profile = await mkdtemp(path.join(os.tmpdir(), 'spotter-firefox-'));
+async function firefox(existingProfile?: string): Promise<SpotterSession> {
+  const profile = existingProfile ?? (await mkdtemp(path.join(os.tmpdir(), 'spotter-firefox-')));
   const browser = await puppeteer.launch({
     browser: 'firefox',
     executablePath: FIREFOX,
@@ -78,6 +81,9 @@ async function firefox(): Promise<SpotterSession> {
     extraPrefsFirefox: {
       'extensions.webextensions.uuids': JSON.stringify({ [GECKO_ID]: FIREFOX_UUID }),
       'xpinstall.signatures.required': false,
+      // A temporary add-on is uninstalled when Firefox quits: keep its data for the restart test.
+      'extensions.webextensions.keepStorageOnUninstall': true,
+      'extensions.webextensions.keepUuidOnUninstall': true,
     },
   });
   await browser.installExtension(path.join(DIST, 'firefox'));
@@ -139,6 +145,10 @@ async function firefox(): Promise<SpotterSession> {
         const api = (globalThis as unknown as { browser: typeof chrome }).browser;
         return (await api.tabs.sendMessage(id, { type: 'describe-overlays' }, { frameId: 0 })) as OverlaySnapshot[];
       }, tabId);
+    },
+    async restart() {
+      await browser.close();
+      return firefox(profile);
     },
     async close() {
       await browser.close();
