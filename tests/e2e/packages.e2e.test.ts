@@ -1,0 +1,90 @@
+/**
+ * Store-ready builds: the Firefox build is lint-clean (`web-ext lint`, warnings as errors), has an
+ * event page instead of a service worker and no offscreen API; `npm run package` writes the two
+ * store zips and the AMO source archive, from which `npm run build-for-amo` rebuilds dist/firefox.
+ */
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import pkg from '../../package.json' with { type: 'json' };
+import { DIST, ROOT } from '../../scripts/paths';
+
+const FIREFOX_DIST = path.join(DIST, 'firefox');
+
+describe('the Firefox build', () => {
+  it('passes web-ext lint with no errors and no warnings', () => {
+    const output = execFileSync(path.join(ROOT, 'node_modules/.bin/web-ext'), ['lint', '--source-dir', FIREFOX_DIST, '--warnings-as-errors', '--output', 'json'], { encoding: 'utf8' });
+    const report = JSON.parse(output) as { summary: { errors: number; warnings: number; notices: number }; errors: unknown[]; warnings: unknown[] };
+    expect(report.errors).toEqual([]);
+    expect(report.warnings).toEqual([]);
+    expect(report.summary).toMatchObject({ errors: 0, warnings: 0 });
+  });
+
+  it('has an event page, a gecko id and says it collects nothing', () => {
+    const manifest = JSON.parse(readFileSync(path.join(FIREFOX_DIST, 'manifest.json'), 'utf8')) as Record<string, any>;
+    expect(manifest.background).toEqual({ scripts: [expect.stringMatching(/\.js$/)], type: 'module' });
+    expect(manifest.browser_specific_settings.gecko).toMatchObject({ id: expect.stringContaining('@'), strict_min_version: expect.any(String), data_collection_permissions: { required: ['none'] } });
+    expect(manifest.permissions).not.toContain('offscreen');
+  });
+
+  it('bundles the model and the wasm binaries, and never calls the offscreen API', () => {
+    for (const file of ['models/mobilenet_v2/model.json', 'models/mobilenet_v2/group1-shard1of1.bin', 'wasm/tfjs-backend-wasm-simd.wasm', 'wasm/tfjs-backend-wasm.wasm']) {
+      expect(existsSync(path.join(FIREFOX_DIST, file)), file).toBe(true);
+    }
+    const scripts = readdirSync(path.join(FIREFOX_DIST, 'assets')).filter((f) => f.endsWith('.js'));
+    for (const script of scripts) expect(readFileSync(path.join(FIREFOX_DIST, 'assets', script), 'utf8'), script).not.toMatch(/chrome\.offscreen|offscreen\.createDocument/);
+  });
+});
+
+const zipEntries = (file: string) =>
+  execFileSync('unzip', ['-Z1', file], { encoding: 'utf8' })
+    .split('\n')
+    .filter(Boolean);
+
+/** Every file under `dir`, relative, with its sha256. */
+function digestTree(dir: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const walk = (sub: string) => {
+    for (const name of readdirSync(path.join(dir, sub))) {
+      const rel = path.join(sub, name);
+      if (statSync(path.join(dir, rel)).isDirectory()) walk(rel);
+      else out[rel] = createHash('sha256').update(readFileSync(path.join(dir, rel))).digest('hex');
+    }
+  };
+  walk('');
+  return out;
+}
+
+describe('npm run package', () => {
+  const packages = path.join(ROOT, 'packages');
+
+  it('writes versioned store zips that hold the model and no tests or source maps', () => {
+    execFileSync(path.join(ROOT, 'node_modules/.bin/tsx'), [path.join(ROOT, 'scripts/package.ts')], { cwd: ROOT, stdio: 'ignore' });
+    for (const browser of ['chrome', 'firefox']) {
+      const entries = zipEntries(path.join(packages, `spotter-${browser}-${pkg.version}.zip`));
+      expect(entries).toContain('manifest.json');
+      expect(entries).toContain('models/mobilenet_v2/group1-shard1of1.bin');
+      expect(entries).toContain('wasm/tfjs-backend-wasm-simd.wasm');
+      expect(entries.filter((e) => /\.map$|(^|\/)tests?\/|\.test\./.test(e))).toEqual([]);
+    }
+  });
+
+  it('writes a source archive from which build-for-amo reproduces dist/firefox exactly', () => {
+    const entries = zipEntries(path.join(packages, `spotter-source-${pkg.version}.zip`));
+    expect(entries).toEqual(expect.arrayContaining(['package.json', 'package-lock.json', 'manifest.json', 'README.md', 'amo-model/model.json', 'amo-model/group1-shard1of1.bin']));
+    expect(entries.some((e) => e.startsWith('node_modules/') || e.startsWith('dist/'))).toBe(false);
+
+    const workdir = mkdtempSync(path.join(os.tmpdir(), 'spotter-amo-'));
+    try {
+      execFileSync('unzip', ['-q', path.join(packages, `spotter-source-${pkg.version}.zip`), '-d', workdir]);
+      // As a reviewer would: no ../shared beside it, only what the archive holds.
+      execFileSync('npm', ['run', 'build-for-amo'], { cwd: workdir, stdio: 'ignore', env: { ...process.env, SPOTTER_MODEL_DIR: '' } });
+      expect(digestTree(path.join(workdir, 'dist/firefox'))).toEqual(digestTree(path.join(DIST, 'firefox')));
+    } finally {
+      rmSync(workdir, { recursive: true, force: true });
+    }
+  }, 600_000);
+});
