@@ -81,7 +81,9 @@ describe('npm run package', () => {
     try {
       execFileSync('unzip', ['-q', path.join(packages, `spotter-source-${pkg.version}.zip`), '-d', workdir]);
       // As a reviewer would: no ../shared beside it, only what the archive holds.
-      execFileSync('npm', ['run', 'build-for-amo'], { cwd: workdir, stdio: 'ignore', env: { ...process.env, SPOTTER_MODEL_DIR: '' } });
+      // A clean environment: vitest's NODE_ENV=test would change the bundle, and npm ci must not see it.
+      const env = Object.fromEntries(Object.entries(process.env).filter(([key]) => key !== 'NODE_ENV' && !key.startsWith('VITEST') && key !== 'SPOTTER_MODEL_DIR'));
+      execFileSync('npm', ['run', 'build-for-amo'], { cwd: workdir, stdio: 'ignore', env });
       expect(digestTree(path.join(workdir, 'dist/firefox'))).toEqual(digestTree(path.join(DIST, 'firefox')));
     } finally {
       rmSync(workdir, { recursive: true, force: true });
