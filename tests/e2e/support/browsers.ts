@@ -36,13 +36,23 @@ export interface SpotterSession {
   overlays(page: Page): Promise<OverlaySnapshot[]>;
   /** Chromium only: the CDP-level session (service worker, offscreen document, network log). */
   chrome?: ChromeSession;
+  /**
+   * Firefox only: reads (and with `value`, sets) a marker on the event page's window, waking the
+   * page if it was unloaded: a fresh instance has no marker. (eval is blocked there by the CSP.)
+   */
+  eventPageMarker?(value?: string): Promise<string | null>;
   /** Quits the browser and starts it again on the same profile, with Spotter loaded again. */
   restart(): Promise<SpotterSession>;
   close(): Promise<void>;
 }
 
-export function launchSpotter(name: BrowserName): Promise<SpotterSession> {
-  return name === 'chromium' ? chromium() : firefox();
+export interface LaunchOptions {
+  /** Firefox: unload the idle event page after this long (Firefox's default is 30 s). */
+  eventPageIdleMs?: number;
+}
+
+export function launchSpotter(name: BrowserName, options: LaunchOptions = {}): Promise<SpotterSession> {
+  return name === 'chromium' ? chromium() : firefox(undefined, options);
 }
 
 async function chromium(existing?: ChromeSession): Promise<SpotterSession> {
@@ -69,7 +79,7 @@ export const FIREFOX = process.env.SPOTTER_FIREFOX ?? '/usr/bin/firefox-esr';
 /** A fixed moz-extension:// UUID, so the tests know the extension's pages' URLs. */
 const FIREFOX_UUID = '6f1b6c43-3c1e-4a2f-9a53-0d5b7a1b2c3d';
 
-async function firefox(existingProfile?: string): Promise<SpotterSession> {
+async function firefox(existingProfile?: string, options: LaunchOptions = {}): Promise<SpotterSession> {
   const profile = existingProfile ?? (await mkdtemp(path.join(os.tmpdir(), 'spotter-firefox-')));
   const browser = await puppeteer.launch({
     browser: 'firefox',
@@ -84,6 +94,7 @@ async function firefox(existingProfile?: string): Promise<SpotterSession> {
       // A temporary add-on is uninstalled when Firefox quits: keep its data for the restart test.
       'extensions.webextensions.keepStorageOnUninstall': true,
       'extensions.webextensions.keepUuidOnUninstall': true,
+      ...(options.eventPageIdleMs ? { 'extensions.background.idle.timeout': options.eventPageIdleMs } : {}),
     },
   });
   await browser.installExtension(path.join(DIST, 'firefox'));
@@ -146,9 +157,16 @@ async function firefox(existingProfile?: string): Promise<SpotterSession> {
         return (await api.tabs.sendMessage(id, { type: 'describe-overlays' }, { frameId: 0 })) as OverlaySnapshot[];
       }, tabId);
     },
+    eventPageMarker: (value) =>
+      control.evaluate(async (next: string | null) => {
+        const api = (globalThis as unknown as { browser: typeof chrome }).browser;
+        const background = (await (api.runtime as unknown as { getBackgroundPage(): Promise<Window> }).getBackgroundPage()) as Window & { spotterTestMarker?: string };
+        if (next !== null) background.spotterTestMarker = next;
+        return background.spotterTestMarker ?? null;
+      }, value ?? null),
     async restart() {
       await browser.close();
-      return firefox(profile);
+      return firefox(profile, options);
     },
     async close() {
       await browser.close();

@@ -1,0 +1,53 @@
+/**
+ * Firefox unloads an idle event page (30 s by default; 3 s here). The next request must bring the
+ * engine back transparently: the model reloads on the remembered backend and the head returns
+ * from IndexedDB. Firefox only: Chrome's equivalent (a service-worker restart) is in classify.e2e.
+ */
+import type { Page } from 'puppeteer-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { E2E_BROWSERS, launchSpotter, type SpotterSession } from './support/browsers';
+import { startServer, type FixtureServer } from './support/fixture-server';
+import { waitForSettledOverlay } from './support/overlay';
+
+const IDLE_MS = 3000;
+const PAGE = `<!doctype html><img id="panda" src="/photos/imagenet_n02510455_giant_panda.jpg" width="300">
+<img id="zebra" src="/photos/imagenet_n02391049_zebra.jpg" width="300">`;
+
+describe.runIf(E2E_BROWSERS.includes('firefox'))('Spotter in firefox: the event page is unloaded between two classifications', () => {
+  let site: FixtureServer;
+  let spotter: SpotterSession;
+  let page: Page;
+
+  const classify = async (id: string) => {
+    const srcUrl = await page.$eval(`#${id}`, (img) => (img as HTMLImageElement).currentSrc);
+    await spotter.chooseMenuItem(page, `#${id}`, { srcUrl, mediaType: 'image' });
+    const overlay = await waitForSettledOverlay(page, 60_000, spotter.overlays);
+    await page.keyboard.press('Escape');
+    return overlay;
+  };
+
+  beforeAll(async () => {
+    site = await startServer((url) => (url.pathname === '/page.html' ? { status: 200, type: 'text/html', body: PAGE } : undefined));
+    spotter = await launchSpotter('firefox', { eventPageIdleMs: IDLE_MS });
+    page = await spotter.browser.newPage();
+    await page.goto(`${site.origin}/page.html`);
+    await page.waitForFunction(() => [...document.images].every((img) => img.complete && img.naturalWidth > 0));
+  });
+
+  afterAll(async () => {
+    await spotter?.close();
+    await site?.close();
+  });
+
+  it('classifies, lets the event page go, and classifies again with the engine brought back', async () => {
+    expect((await classify('panda')).labels[0]!.label).toBe('giant panda');
+    // Mark this instance of the event page, then leave it idle.
+    expect(await spotter.eventPageMarker!('first instance')).toBe('first instance');
+    await new Promise((resolve) => setTimeout(resolve, IDLE_MS * 3));
+    // Asking for the page again wakes a new instance: the marker is gone, so it really was unloaded.
+    expect(await spotter.eventPageMarker!()).toBeNull();
+    const overlay = await classify('zebra');
+    expect(overlay.state, overlay.text).toBe('done');
+    expect(overlay.labels[0]!.label).toBe('zebra');
+  });
+});
