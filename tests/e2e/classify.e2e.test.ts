@@ -160,10 +160,23 @@ describe.each(E2E_BROWSERS)('Spotter in %s: right-click classify', (browserName)
       await closeWithEscape();
     });
 
+    it('chrome://extensions shows Spotter with no warning and no error', async () => {
+      const extensions = await spotter.browser.newPage();
+      await extensions.goto('chrome://extensions');
+      // The same API the chrome://extensions page itself uses to list warnings and errors.
+      const spotterInfo = await extensions.evaluate(async () => {
+        const api = (globalThis as unknown as { chrome: { developerPrivate: { getExtensionsInfo(): Promise<{ name: string; installWarnings: unknown[]; manifestErrors: unknown[]; runtimeErrors: unknown[] }[]> } } }).chrome.developerPrivate;
+        return (await api.getExtensionsInfo()).find((extension) => extension.name === 'Spotter');
+      });
+      await extensions.close();
+      expect(spotterInfo).toMatchObject({ installWarnings: [], manifestErrors: [], runtimeErrors: [] });
+    });
+
     it('made no network request except the image fetches (every target, DevTools network log)', () => {
       const chrome = spotter.chrome!;
       const extensionOrigin = chrome.extensionUrl('');
-      const external = chrome.requests.filter(({ url }) => !url.startsWith(extensionOrigin) && !url.startsWith('data:') && !url.startsWith('blob:'));
+      // Every request that could leave the browser (http/https), from any target.
+      const external = chrome.requests.filter(({ url }) => /^(https?|wss?|ftp):/i.test(url));
       for (const { url } of external) expect([site.origin, cdn.origin]).toContain(new URL(url).origin);
       const fromExtension = external.filter(({ target }) => target.startsWith(extensionOrigin));
       expect(fromExtension.length).toBeGreaterThan(0);

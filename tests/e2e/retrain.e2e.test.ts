@@ -4,7 +4,7 @@
  * and the user's labels then come first in the right-click overlay for the photos it never saw.
  * The head and the examples survive a browser restart.
  */
-import { mkdir } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -143,6 +143,37 @@ describe.each(E2E_BROWSERS)('Spotter in %s: teach your own labels', (browserName
     const overlay = await waitForSettledOverlay(page, 30_000, spotter.overlays);
     expect(overlay.text).toMatch(/Saved as tulips/);
     await page.keyboard.press('Escape');
+  });
+
+  it('exports everything, and importing the file through the UI restores a deleted label', async () => {
+    await panel.bringToFront();
+    // What "Export everything" saves (the button hands this text to a download).
+    const exported = await panel.evaluate(async () => {
+      const api = (globalThis as unknown as { chrome: typeof chrome }).chrome;
+      return ((await api.runtime.sendMessage({ type: 'export-dataset' })) as { result: { text: string } }).result.text;
+    });
+    const file = path.join(SCREENSHOTS, `${browserName}-dataset.json`);
+    await writeFile(file, exported);
+    panel.on('dialog', (dialog) => void dialog.accept());
+    await panel.click('#tab-labels');
+    const roses = await panel.waitForSelector('.label-group[data-label="roses"]');
+    await (await roses!.$('button.danger'))!.click();
+    await panel.waitForFunction(() => !document.querySelector('.label-group[data-label="roses"]'));
+
+    // A foreign file is refused with a clear message and changes nothing.
+    const foreign = path.join(SCREENSHOTS, `${browserName}-not-a-dataset.json`);
+    await writeFile(foreign, JSON.stringify({ name: 'some-package', version: '1.0.0' }));
+    const input = (await panel.$('.transfer input[type="file"]'))!;
+    await input.uploadFile(foreign);
+    await panel.waitForFunction(() => /not a Spotter dataset/.test(document.querySelector('[data-testid="labels-message"]')?.textContent ?? ''));
+    expect(await panel.$$eval('.label-group', (els) => els.length)).toBe(labels.length - 1);
+
+    await (await panel.$('.transfer input[type="file"]'))!.uploadFile(file);
+    await panel.waitForFunction(() => /Imported \d+ examples/.test(document.querySelector('[data-testid="labels-message"]')?.textContent ?? ''), { timeout: 30_000 });
+    expect(await panel.$eval('[data-testid="labels-message"]', (el) => el.textContent)).toMatch(/Imported 61 examples in 5 labels and the trained model/);
+    await panel.waitForSelector('.label-group[data-label="roses"]');
+    expect(await panel.$$eval('.label-group', (els) => els.length)).toBe(labels.length);
+    await page.bringToFront();
   });
 
   it('keeps the head and the examples across a browser restart', async () => {
