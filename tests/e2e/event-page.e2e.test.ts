@@ -12,6 +12,13 @@ import { waitForSettledOverlay } from './support/overlay';
 const IDLE_MS = 3000;
 const PAGE = `<!doctype html><img id="panda" src="/photos/imagenet_n02510455_giant_panda.jpg" width="300">
 <img id="zebra" src="/photos/imagenet_n02391049_zebra.jpg" width="300">`;
+const EXAMPLES = [
+  ['imagenet_n02510455_giant_panda.jpg', 'animal'],
+  ['imagenet_n02391049_zebra.jpg', 'animal'],
+  ['imagenet_n07873807_pizza.jpg', 'food'],
+  ['coral_hot_dog.jpg', 'food'],
+] as const;
+const TRAIN_EPOCHS = 400;
 
 describe.runIf(E2E_BROWSERS.includes('firefox'))('Spotter in firefox: the event page is unloaded between two classifications', () => {
   let site: FixtureServer;
@@ -49,5 +56,29 @@ describe.runIf(E2E_BROWSERS.includes('firefox'))('Spotter in firefox: the event 
     const overlay = await classify('zebra');
     expect(overlay.state, overlay.text).toBe('done');
     expect(overlay.labels[0]!.label).toBe('zebra');
+  });
+
+  it('keeps itself alive until a training run finishes, with no Spotter page asking', async () => {
+    const control = await spotter.openExtensionPage('src/popup/popup.html?tabId=none');
+    const send = (message: unknown) =>
+      control.evaluate(async (m: unknown) => (globalThis as unknown as { browser: typeof chrome }).browser.runtime.sendMessage(m) as Promise<{ ok: boolean; result: unknown; error?: { message: string } }>, message);
+    for (const [file, label] of EXAMPLES) {
+      const added = await send({ type: 'add-example', source: { url: `${site.origin}/photos/${file}` }, label, pageUrl: site.origin });
+      expect(added.ok, added.error?.message).toBe(true);
+    }
+    // Long enough to outlast the 3 s idle timeout many times over (no early stopping: patience = epochs).
+    const started = await send({ type: 'train', options: { epochs: TRAIN_EPOCHS, patience: TRAIN_EPOCHS, validationFraction: 0 } });
+    expect(started).toMatchObject({ ok: true, result: { phase: 'running' } });
+    await control.close();
+    await new Promise((resolve) => setTimeout(resolve, IDLE_MS * 5));
+    const watcher = await spotter.openExtensionPage('src/popup/popup.html?tabId=none');
+    const savedHead = async () =>
+      watcher.evaluate(async () => {
+        const reply = (await (globalThis as unknown as { browser: typeof chrome }).browser.runtime.sendMessage({ type: 'list-dataset' })) as { result: { head: { report: { epochs: unknown[] } } | null } };
+        return reply.result.head?.report.epochs.length ?? 0;
+      });
+    // The head is saved when the run ends. Had the page been unloaded mid-run, there would be none.
+    await expect.poll(savedHead, { timeout: 60_000, interval: 1000 }).toBe(TRAIN_EPOCHS);
+    await watcher.close();
   });
 });
