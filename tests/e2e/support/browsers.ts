@@ -17,7 +17,7 @@ import path from 'node:path';
 import puppeteer, { type Browser, type Page } from 'puppeteer-core';
 import { DIST } from '../../../scripts/paths';
 import { GECKO_ID } from '../../../src/manifest';
-import { launchChrome, rightClickAndChoose, type ChromeSession, type MenuClick } from './chrome';
+import { launchChrome, rightClick, rightClickAndChoose, type ChromeSession, type MenuClick } from './chrome';
 import { readOverlays, type OverlaySnapshot } from './overlay';
 
 export type BrowserName = 'chromium' | 'firefox';
@@ -129,12 +129,7 @@ async function firefox(existingProfile?: string, options: LaunchOptions = {}): P
     openExtensionPage,
     tabIdOf,
     async chooseMenuItem(page, selector, click) {
-      const element = await page.$(selector);
-      if (!element) throw new Error(`no element ${selector}`);
-      await element.scrollIntoView();
-      const box = await element.boundingBox();
-      if (!box) throw new Error(`${selector} is not visible`);
-      await page.mouse.click(box.x + box.width / 2, box.y + box.height / 2, { button: 'right' });
+      await rightClick(page, selector);
       await page.keyboard.press('Escape'); // Firefox's own context menu
       const tabId = await tabIdOf(page);
       await control.evaluate(

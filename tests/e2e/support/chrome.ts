@@ -145,17 +145,22 @@ export interface MenuClick {
   menuItemId?: string;
 }
 
-/**
- * Right-clicks the element for real, then runs the extension's contextMenus.onClicked listeners
- * in its service worker with the info Chrome would pass for that element.
- */
-export async function rightClickAndChoose(session: ChromeSession, page: Page, selector: string, click: MenuClick): Promise<void> {
+/** A real right-click in the middle of the element, so the content script sees the contextmenu event. */
+export async function rightClick(page: Page, selector: string): Promise<void> {
   const element = await page.$(selector);
   if (!element) throw new Error(`no element ${selector}`);
   await element.scrollIntoView();
   const box = await element.boundingBox();
   if (!box) throw new Error(`${selector} is not visible`);
   await page.mouse.click(box.x + box.width / 2, box.y + box.height / 2, { button: 'right' });
+}
+
+/**
+ * Right-clicks the element for real, then runs the extension's contextMenus.onClicked listeners
+ * in its service worker with the info Chrome would pass for that element.
+ */
+export async function rightClickAndChoose(session: ChromeSession, page: Page, selector: string, click: MenuClick): Promise<void> {
+  await rightClick(page, selector);
   const pageUrl = page.url();
   await session.inWorker(
     async (info: { srcUrl?: string; mediaType?: string; pageUrl: string; menuItemId?: string }) => {
