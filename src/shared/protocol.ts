@@ -69,9 +69,6 @@ export function responseSchema<T extends v.GenericSchema>(result: T) {
   return v.variant('ok', [v.object({ ok: v.literal(true), result }), v.object({ ok: v.literal(false), error: ErrorInfoSchema })]);
 }
 export const ClassifyResponseSchema = responseSchema(ClassifyResultSchema);
-export type ClassifyResponse = v.InferOutput<typeof ClassifyResponseSchema>;
-export const StatusResponseSchema = responseSchema(EngineStatusSchema);
-export type StatusResponse = v.InferOutput<typeof StatusResponseSchema>;
 
 // ── The user's dataset and head ───────────────────────────────────────────────────
 const LabelName = v.pipe(v.string(), v.trim(), v.minLength(1, 'A label needs at least one letter.'), v.maxLength(60, 'Labels are at most 60 characters.'));

@@ -8,7 +8,3 @@ export async function saveHead(record: HeadRecord): Promise<void> {
 export async function loadHead(): Promise<HeadRecord | undefined> {
   return (await database()).get('heads', 'current');
 }
-
-export async function deleteHead(): Promise<void> {
-  await (await database()).delete('heads', 'current');
-}
