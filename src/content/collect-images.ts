@@ -2,7 +2,7 @@
  * The page's images for the popup: <img> (currentSrc, so <picture>/srcset give the shown
  * source), CSS backgrounds, canvases and videos, in this document and same-origin iframes.
  * Only what is rendered at least 48 px on its shorter side, images only once loaded, and
- * each URL once.
+ * each URL once. The popup asks again every few seconds, so lazy images join once they load.
  */
 import type { PageImage } from '../shared/protocol';
 import { asImageTarget, type ImageTarget } from './find-image';
@@ -13,6 +13,8 @@ const MAX_ELEMENTS_SCANNED = 20_000;
 
 export class PageImageRegistry {
   private readonly targets = new Map<string, ImageTarget>();
+  /** An element keeps its id across collections, so the popup can ask again and add only what is new. */
+  private readonly ids = new WeakMap<Element, string>();
   private nextId = 1;
 
   collect(root: Document = document): PageImage[] {
@@ -48,7 +50,11 @@ export class PageImageRegistry {
     if (element.localName === 'img' && !((element as HTMLImageElement).complete && (element as HTMLImageElement).naturalWidth > 0)) return null; // not loaded (yet)
     const target = asImageTarget(element);
     if (!target) return null;
-    const imageId = String(this.nextId++);
+    let imageId = this.ids.get(element);
+    if (!imageId) {
+      imageId = String(this.nextId++);
+      this.ids.set(element, imageId);
+    }
     this.targets.set(imageId, target);
     const url = target.kind === 'img' || target.kind === 'background' ? target.url : target.kind === 'video' && target.element.currentSrc ? target.element.currentSrc : `${target.kind}:${imageId}`;
     return { imageId, kind: target.kind, url, width: Math.round(rect.width), height: Math.round(rect.height) };

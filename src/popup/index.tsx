@@ -29,6 +29,17 @@ async function targetTabId(): Promise<number | null> {
   return tab?.id ?? null;
 }
 
+/** The ARIA tabs pattern: arrow keys (and Home/End) move between tabs; Tab moves into the panel. */
+function moveTab(event: KeyboardEvent, current: Tab, select: (tab: Tab) => void): void {
+  const index = TABS.findIndex((t) => t.id === current);
+  const next = { ArrowRight: index + 1, ArrowLeft: index - 1, Home: 0, End: TABS.length - 1 }[event.key];
+  if (next === undefined) return;
+  event.preventDefault();
+  const target = TABS[(next + TABS.length) % TABS.length]!.id;
+  select(target);
+  document.getElementById(`tab-${target}`)?.focus();
+}
+
 function App() {
   const [tab, setTab] = useState<Tab>('page');
   const [tabId, setTabId] = useState<number | null | undefined>(undefined);
@@ -51,9 +62,9 @@ function App() {
           </a>
         )}
       </header>
-      <nav role="tablist" aria-label="Spotter views">
+      <nav role="tablist" aria-label="Spotter views" onKeyDown={(event) => moveTab(event, tab, setTab)}>
         {TABS.map(({ id, title }) => (
-          <button key={id} role="tab" id={`tab-${id}`} aria-selected={tab === id} aria-controls={`panel-${id}`} onClick={() => setTab(id)} type="button">
+          <button key={id} role="tab" id={`tab-${id}`} aria-selected={tab === id} aria-controls={`panel-${id}`} tabIndex={tab === id ? 0 : -1} onClick={() => setTab(id)} type="button">
             {title}
           </button>
         ))}

@@ -12,6 +12,7 @@ type CardState =
 
 /** How many images are in flight at once: the engine serialises them anyway; two hide the messaging gaps. */
 const CONCURRENCY = 2;
+const RECOLLECT_MS = 2000;
 
 function topLabel(result: ClassifyResult): { label: string; probability: number | null; from: 'user' | 'imagenet' } {
   const user = result.user;
@@ -39,28 +40,44 @@ export function PageView(props: { tabId: number; labelsVersion: number; onLabels
     setImages(null);
     setCards({});
     setError(null);
-    (async () => {
+    const knownUrls = new Set<string>();
+    const queue: PageImage[] = [];
+    let active = 0;
+
+    const classifyOne = async (image: PageImage) => {
+      let state: CardState;
+      try {
+        const source = await tellTab(tabId, { type: 'resolve-image', imageId: image.imageId });
+        state = { status: 'done', result: await ask({ type: 'classify-image', source }) };
+      } catch (e) {
+        state = { status: 'error', message: toErrorInfo(e).message };
+      }
+      if (!cancelled) setCards((all) => ({ ...all, [image.imageId]: state }));
+    };
+    const pump = () => {
+      while (!cancelled && active < CONCURRENCY && queue.length > 0) {
+        active++;
+        void classifyOne(queue.shift()!).finally(() => {
+          active--;
+          pump();
+        });
+      }
+    };
+    // Asked again every few seconds: lazy images join the grid once they have loaded.
+    const collect = async () => {
       const found = await tellTab(tabId, { type: 'collect-images' });
       if (cancelled) return;
-      setImages(found);
-      const queue = [...found];
-      const worker = async () => {
-        for (let image = queue.shift(); image && !cancelled; image = queue.shift()) {
-          const id = image.imageId;
-          let state: CardState;
-          try {
-            const source = await tellTab(tabId, { type: 'resolve-image', imageId: id });
-            state = { status: 'done', result: await ask({ type: 'classify-image', source }) };
-          } catch (e) {
-            state = { status: 'error', message: toErrorInfo(e).message };
-          }
-          if (!cancelled) setCards((all) => ({ ...all, [id]: state }));
-        }
-      };
-      await Promise.all(Array.from({ length: CONCURRENCY }, worker));
-    })().catch((e: unknown) => !cancelled && setError(toErrorInfo(e).message));
+      const fresh = found.filter((image) => !knownUrls.has(image.url));
+      fresh.forEach((image) => knownUrls.add(image.url));
+      setImages((all) => [...(all ?? []), ...fresh]);
+      queue.push(...fresh);
+      pump();
+    };
+    collect().catch((e: unknown) => !cancelled && setError(toErrorInfo(e).message));
+    const timer = setInterval(() => void collect().catch(() => undefined), RECOLLECT_MS);
     return () => {
       cancelled = true;
+      clearInterval(timer);
     };
   }, [tabId, round]);
 
@@ -95,7 +112,7 @@ export function PageView(props: { tabId: number; labelsVersion: number; onLabels
           {finished} / {images.length}
         </span>
         <input type="search" placeholder="Filter by label" aria-label="Filter by label" value={filter} onInput={(e) => setFilter(e.currentTarget.value)} />
-        <button type="button" onClick={() => setRound((r) => r + 1)} title="Look for images again (e.g. after lazy images loaded)">
+        <button type="button" onClick={() => setRound((r) => r + 1)} title="Start over: collect and classify the page's images again">
           Refresh
         </button>
       </div>

@@ -84,6 +84,27 @@ describe.each(E2E_BROWSERS)('Spotter in %s: teach your own labels', (browserName
     await expect.poll(() => panel.$$eval('.card', (els) => els.length)).toBe(photos.length);
   });
 
+  it('an image that loads later joins the grid, and the views switch with the arrow keys', async () => {
+    // As a lazy image does when it is scrolled to: a new picture appears after the popup opened.
+    await page.evaluate(() => {
+      const img = document.createElement('img');
+      img.id = 'late';
+      img.src = '/photos/imagenet_n02510455_giant_panda.jpg';
+      img.width = 120;
+      img.height = 90;
+      document.body.append(img);
+    });
+    await panel.waitForFunction((n: number) => document.querySelector('[data-testid="progress"]')?.textContent === `${n} / ${n}`, { timeout: 30_000 }, photos.length + 1);
+    expect(await panel.$eval('.card[data-url$="giant_panda.jpg"]', (el) => el.getAttribute('data-top-label'))).toBe('giant panda');
+    await page.evaluate(() => document.getElementById('late')?.remove());
+
+    await panel.focus('#tab-page');
+    await panel.keyboard.press('ArrowRight');
+    expect(await panel.$eval('#tab-labels', (el) => [el.getAttribute('aria-selected'), document.activeElement === el])).toEqual(['true', true]);
+    await panel.keyboard.press('ArrowLeft');
+    expect(await panel.$eval('#tab-page', (el) => el.getAttribute('aria-selected'))).toBe('true');
+  });
+
   it('corrects 12 labels per class through the UI', async () => {
     for (const photo of photos.filter((p) => p.role === 'teach')) {
       const card = await panel.$(`.card[data-url="${site.origin}${photo.path}"]`);
