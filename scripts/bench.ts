@@ -64,7 +64,8 @@ async function chromium(): Promise<void> {
     const page = await session.browser.newPage();
     await page.goto(`${server.origin}/`);
     await page.waitForFunction(() => [...document.images].every((img) => img.complete));
-    const images = await page.$$eval('img', (imgs) => imgs.map((img, i) => ({ selector: `img:nth-of-type(1)`, index: i, src: img.currentSrc })));
+    // The demo page's photo figures come after its CSS-background and canvas figures.
+    const photoCount = await page.$$eval('figure img', (imgs) => imgs.length);
     const click = async (i: number) => {
       const selector = `figure:nth-of-type(${i + 3}) img`;
       const src = await page.$eval(selector, (img) => (img as HTMLImageElement).currentSrc);
@@ -80,7 +81,7 @@ async function chromium(): Promise<void> {
     const offscreen = await (await session.offscreenTarget()).asPage();
     const status = (await offscreen.evaluate('spotterEngine.status')) as { backend: string; loadMs: number; probe: { backend: string; ms: number | null }[] };
     const warm: number[] = [];
-    for (let round = 0; round < 2; round++) for (let i = 0; i < images.length; i++) warm.push(await click(i));
+    for (let round = 0; round < 2; round++) for (let i = 0; i < photoCount; i++) warm.push(await click(i));
     const rawClassifyMs = (await offscreen.evaluate('spotterEngine.timeRawClassify(20)')) as number;
     const result = {
       backend: status.backend,
@@ -142,7 +143,7 @@ async function chromiumExtraction(): Promise<void> {
     await page.waitForFunction(() => [...document.images].every((img) => img.complete));
     const tabId = await session.inWorker(async (url: string) => (await chrome.tabs.query({ url }))[0]!.id!, page.url());
     const warm = await session.browser.newPage();
-    await warm.goto(session.extensionUrl('src/popup/popup.html?tabId=1'));
+    await warm.goto(session.extensionUrl('src/popup/popup.html?tabId=none'));
     await warm.waitForSelector('[data-engine-state="ready"]', { timeout: 60_000 });
     await warm.close();
     const view = await session.browser.newPage();
