@@ -8,7 +8,8 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import type { Page } from 'puppeteer-core';
 import path from 'node:path';
-import { trainHead, type TrainingExample } from '../src/engine/head';
+import { DISTORTED_COPIES } from '../src/engine/distort';
+import { MAX_TRAINING_ROWS, trainHead, type TrainingExample } from '../src/engine/head';
 import { FIT_MODES } from '../src/engine/preprocess';
 import { embedFolder } from '../tests/support/embeddings';
 import { RETRAIN_DIR } from '../tests/support/photos';
@@ -113,22 +114,28 @@ async function retraining(): Promise<void> {
   const flowers = await embedFolder(engine, path.join(RETRAIN_DIR, 'flower_photos'));
   const embedMs = performance.now() - start;
   const count = [...flowers.values()].reduce((n, list) => n + list.length, 0);
-  console.log(`embedding extraction      ${(count / (embedMs / 1000)).toFixed(1)} images/s   (${count} photos decoded + embedded in ${ms(embedMs)}; decode is jpeg-js)`);
+  console.log(`labelling cost            ${ms(embedMs / count)} per photo   (${count} photos decoded + embedded + ${DISTORTED_COPIES} distorted copies each, in ${ms(embedMs)}; decode is jpeg-js)`);
   const rows = [];
-  for (const perLabel of [100, 500]) {
+  for (const perLabel of [12, 100, 500]) {
     let seed = 1;
     const noise = () => ((seed = (seed * 16807) % 2147483647) / 2147483647 - 0.5) * 0.1;
     const examples: TrainingExample[] = [...flowers].flatMap(([label, photos]) =>
-      Array.from({ length: perLabel }, (_, i) => ({ label, embedding: photos[i % photos.length]!.embedding.map((x) => x + noise()) })),
+      Array.from({ length: perLabel }, (_, i) => {
+        const photo = photos[i % photos.length]!;
+        // The first 12 per label are the real photos, unchanged.
+        const jitter = (vector: Float32Array) => (i < photos.length ? vector : vector.map((x) => x + noise()));
+        return { label, embedding: jitter(photo.embedding), distortions: photo.distortions?.map(jitter) };
+      }),
     );
     const t0 = performance.now();
     const { head, report } = await trainHead(examples);
     const trainMs = performance.now() - t0;
     head.dispose();
-    rows.push({ examples: examples.length, labels: flowers.size, trainMs, epochs: report.epochs.length });
-    console.log(`retrain ${String(examples.length).padStart(4)} examples × ${flowers.size} labels   ${ms(trainMs)}   (${report.epochs.length} epochs, early stopping)`);
+    rows.push({ examples: examples.length, labels: flowers.size, trainMs, epochs: report.epochs.length, copiesPerExample: Math.max(0, Math.min(DISTORTED_COPIES, Math.floor(MAX_TRAINING_ROWS / report.trainCount) - 1)) });
+    const copies = Math.max(0, Math.min(DISTORTED_COPIES, Math.floor(MAX_TRAINING_ROWS / report.trainCount) - 1));
+    console.log(`retrain ${String(examples.length).padStart(4)} examples × ${flowers.size} labels   ${ms(trainMs)}   (${report.epochs.length} epochs, early stopping, ${copies} distorted copies per example, then the refit on all)`);
   }
-  report.retraining = { embeddingsPerSecondNode: count / (embedMs / 1000), runs: rows };
+  report.retraining = { labellingMsPerPhotoNode: embedMs / count, runs: rows };
 }
 
 /** Embedding extraction as the popup does it: every image of a page of 90 flowers, through the real extension. */

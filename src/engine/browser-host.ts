@@ -92,16 +92,25 @@ export class BrowserEngineHost {
   }
 
   private async see(source: ImageSource): Promise<SeenImage & Pick<ClassifyResult, 'imagenet' | 'inferMs'>> {
-    // Start loading the model while the image downloads; classify() awaits it anyway.
+    return this.withBitmap(source, (bitmap) => this.seeBitmap(source, bitmap));
+  }
+
+  private async seeBitmap(source: ImageSource, bitmap: ImageBitmap): Promise<SeenImage & Pick<ClassifyResult, 'imagenet' | 'inferMs'>> {
+    const thumbnail = thumbnailOf(bitmap);
+    const { imagenet, embedding, inferMs } = await this.engine.classify(bitmap);
+    this.remember(source.url, { embedding, thumbnail });
+    return { imagenet, embedding, inferMs, thumbnail };
+  }
+
+  /** Downloads and decodes an image (while the model loads) and hands it to `use`. */
+  private async withBitmap<T>(source: ImageSource, use: (bitmap: ImageBitmap) => Promise<T>): Promise<T> {
+    // Start loading the model while the image downloads; the engine awaits it anyway.
     const modelReady = this.engine.ready();
     modelReady.catch(() => undefined); // reported below when awaited; avoid an unhandled rejection if the fetch fails first
     const bitmap = await decodeImage(await fetchImageBlob(source.url));
     try {
       await modelReady;
-      const thumbnail = thumbnailOf(bitmap);
-      const { imagenet, embedding, inferMs } = await this.engine.classify(bitmap);
-      this.remember(source.url, { embedding, thumbnail });
-      return { imagenet, embedding, inferMs, thumbnail };
+      return await use(bitmap);
     } finally {
       bitmap.close();
     }
@@ -114,10 +123,14 @@ export class BrowserEngineHost {
   }
 
   private async addExample(source: ImageSource, label: string, pageUrl: string): Promise<ExampleRecord> {
-    const seen = this.recent.get(source.url) ?? (await this.see(source));
+    // The pixels are needed again for the distorted copies (the browser's cache usually serves them).
+    const { seen, distortions } = await this.withBitmap(source, async (bitmap) => ({
+      seen: this.recent.get(source.url) ?? (await this.seeBitmap(source, bitmap)),
+      distortions: await this.engine.distortedEmbeddings(bitmap),
+    }));
     // data: URLs can be megabytes; the thumbnail already shows what the image was.
     const imageUrl = source.url.startsWith('data:') ? 'data: URL' : source.url;
-    return addExample({ label, embedding: seen.embedding, thumbnail: seen.thumbnail, imageUrl, pageUrl, createdAt: Date.now() });
+    return addExample({ label, embedding: seen.embedding, distortions, thumbnail: seen.thumbnail, imageUrl, pageUrl, createdAt: Date.now() });
   }
 
   private async dataset(): Promise<Dataset> {
@@ -135,7 +148,7 @@ export class BrowserEngineHost {
 
   private async startTraining(overrides: Partial<TrainOptions>): Promise<TrainingState> {
     if (this.training.phase === 'running') return this.training;
-    const examples = (await allExamples()).map(({ embedding, label }) => ({ embedding, label }));
+    const examples = (await allExamples()).map(({ embedding, distortions, label }) => ({ embedding, distortions, label }));
     const problem = trainabilityProblem(examples);
     if (problem) throw new SpotterError('bad-message', problem);
     const options = { ...DEFAULT_TRAIN_OPTIONS, ...overrides };

@@ -12,6 +12,7 @@ import {
   type BackendName,
   type BackendTiming,
 } from './backend';
+import { DISTORTED_COPIES, distortedBatch, randomDistortions } from './distort';
 import { DEFAULT_FIT_MODE, toModelInput, type FitMode } from './preprocess';
 import { JobQueue, withTimeout } from './queue';
 
@@ -117,6 +118,30 @@ export class SpotterEngine {
         return { imagenet: topClasses(probabilities, topK), embedding, inferMs: performance.now() - start };
       } finally {
         tf.dispose([embeddingTensor, probabilityTensor]);
+      }
+    });
+  }
+
+  /**
+   * Embeddings of randomly distorted copies of an image (see distort.ts): extra training rows
+   * for the user's head. Seeded, so the same image gives the same copies.
+   */
+  async distortedEmbeddings(pixels: PixelSource, count = DISTORTED_COPIES, seed = 1): Promise<Float32Array[]> {
+    const graph = graphOf(await this.ready());
+    if (count <= 0) return [];
+    return this.queue.run('Embedding distorted copies', this.config.jobTimeoutMs ?? 20_000, async () => {
+      const embeddings = tf.tidy(() => {
+        const tensor = pixels instanceof tf.Tensor ? pixels : tf.browser.fromPixels(pixels);
+        const [height, width] = tensor.shape;
+        const batch = distortedBatch(tensor, randomDistortions(width, height, count, seed));
+        return graph.execute(tf.sub(tf.mul(batch, 2 / 255), 1), EMBEDDING_NODE) as tf.Tensor;
+      });
+      try {
+        const flat = (await embeddings.data()) as Float32Array;
+        const size = flat.length / count;
+        return Array.from({ length: count }, (_, index) => flat.slice(index * size, (index + 1) * size));
+      } finally {
+        embeddings.dispose();
       }
     });
   }

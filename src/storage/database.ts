@@ -20,6 +20,11 @@ export interface ExampleRecord {
   label: string;
   /** MobileNet's 1280-d embedding: the head trains on this, never on pixels. */
   embedding: Float32Array;
+  /**
+   * Embeddings of randomly distorted copies of the image (engine/distort.ts), extra training rows.
+   * Absent on examples saved before Spotter made them, which then train on `embedding` alone.
+   */
+  distortions?: Float32Array[];
   /** A small JPEG data: URL, for the dataset view. */
   thumbnail: string;
   imageUrl: string;

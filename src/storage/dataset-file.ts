@@ -25,11 +25,21 @@ export function fromBase64(text: string): Uint8Array<ArrayBuffer> {
   return bytes;
 }
 
+function floatsToBase64(floats: Float32Array): string {
+  return toBase64(new Uint8Array(floats.buffer, floats.byteOffset, floats.byteLength));
+}
+
 const Base64 = v.pipe(v.string(), v.regex(/^[A-Za-z0-9+/]*={0,2}$/, 'not base64'));
+
+const EmbeddingBase64 = v.pipe(Base64, v.length(4 * Math.ceil((EMBEDDING_SIZE * 4) / 3), `embeddings must hold ${EMBEDDING_SIZE} floats`));
+/** More copies than Spotter ever makes means the file was not written by Spotter. */
+const MAX_DISTORTIONS = 64;
 
 const ExampleFileSchema = v.object({
   label: v.pipe(v.string(), v.trim(), v.minLength(1), v.maxLength(60)),
-  embedding: v.pipe(Base64, v.length(4 * Math.ceil((EMBEDDING_SIZE * 4) / 3), `embeddings must hold ${EMBEDDING_SIZE} floats`)),
+  embedding: EmbeddingBase64,
+  // Optional: files exported before Spotter made distorted copies have none.
+  distortions: v.optional(v.pipe(v.array(EmbeddingBase64), v.maxLength(MAX_DISTORTIONS))),
   thumbnail: v.pipe(v.string(), v.startsWith('data:image/')),
   imageUrl: v.string(),
   pageUrl: v.string(),
@@ -58,7 +68,8 @@ export function serializeDataset(examples: readonly ExampleRecord[], head: HeadR
     exportedAt: Date.now(),
     examples: examples.map((e) => ({
       label: e.label,
-      embedding: toBase64(new Uint8Array(e.embedding.buffer, e.embedding.byteOffset, e.embedding.byteLength)),
+      embedding: floatsToBase64(e.embedding),
+      ...(e.distortions ? { distortions: e.distortions.map(floatsToBase64) } : {}),
       thumbnail: e.thumbnail,
       imageUrl: e.imageUrl,
       pageUrl: e.pageUrl,
@@ -103,12 +114,13 @@ export function parseDataset(text: string): ParsedDataset {
   const examples = file.examples.map((e) => ({
     label: e.label,
     embedding: new Float32Array(fromBase64(e.embedding).buffer),
+    ...(e.distortions ? { distortions: e.distortions.map((text) => new Float32Array(fromBase64(text).buffer)) } : {}),
     thumbnail: e.thumbnail,
     imageUrl: e.imageUrl,
     pageUrl: e.pageUrl,
     createdAt: e.createdAt,
   }));
-  if (examples.some((e) => e.embedding.length !== EMBEDDING_SIZE)) throw new SpotterError('bad-message', 'This Spotter dataset is damaged (an embedding has the wrong size). Nothing was changed.');
+  if (examples.some((e) => [e.embedding, ...(e.distortions ?? [])].some((vector) => vector.length !== EMBEDDING_SIZE))) throw new SpotterError('bad-message', 'This Spotter dataset is damaged (an embedding has the wrong size). Nothing was changed.');
   const head: HeadRecord | null = file.head
     ? {
         head: {

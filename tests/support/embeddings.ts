@@ -15,8 +15,8 @@ export type EmbeddedDataset = Map<string, EmbeddedPhoto[]>;
 const cache = new Map<string, Promise<EmbeddedDataset>>();
 
 /**
- * Embeds every .jpg of `dir/<label>/`, one sub-folder per label. Cached per folder, since the
- * real model takes ~50 ms a photo on WASM and several tests want the same embeddings.
+ * Embeds every .jpg of `dir/<label>/` (plus its distorted copies), one sub-folder per label.
+ * Cached per folder, since the real model takes ~50 ms a view on WASM and several tests want them.
  */
 export function embedFolder(engine: SpotterEngine, dir: string): Promise<EmbeddedDataset> {
   let result = cache.get(dir);
@@ -46,7 +46,9 @@ async function computeEmbeddings(engine: SpotterEngine, dir: string): Promise<Em
       const pixels = decodeJpeg(path.join(dir, label, file));
       try {
         const { embedding } = await engine.classify(pixels);
-        photos.push({ file, label, embedding });
+        // As the extension does when an example is labelled: the head also trains on distorted copies.
+        const distortions = await engine.distortedEmbeddings(pixels);
+        photos.push({ file, label, embedding, distortions });
       } finally {
         pixels.dispose();
       }

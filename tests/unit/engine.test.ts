@@ -82,6 +82,27 @@ describe('SpotterEngine on the real MobileNet v2 (Node, WASM)', () => {
     tf.dispose([pixels, input, referenceEmbedding]);
   });
 
+  it('embeds seeded distorted copies: different from the plain view, the same for the same image, no leaks', async () => {
+    const photo = labelledPhotos().find((p) => p.expected === 'zebra')!;
+    const pixels = decodeJpeg(photo.path);
+    const { embedding } = await engine.classify(pixels);
+    const before = tf.memory().numTensors;
+    const copies = await engine.distortedEmbeddings(pixels, 4);
+    const again = await engine.distortedEmbeddings(pixels, 4);
+    expect(tf.memory().numTensors).toBe(before);
+    pixels.dispose();
+    expect(copies).toHaveLength(4);
+    const distance = (a: Float32Array, b: Float32Array) => Math.hypot(...a.map((value, i) => value - b[i]!));
+    for (const [i, copy] of copies.entries()) {
+      expect(copy).toHaveLength(1280);
+      expect(Array.from(copy)).toEqual(Array.from(again[i]!));
+      // A different view of the same zebra: not the plain embedding, but nearer to it than to a stranger's.
+      expect(distance(copy, embedding)).toBeGreaterThan(0.1);
+    }
+    expect(distance(copies[0]!, copies[1]!)).toBeGreaterThan(0.1);
+    expect(await engine.distortedEmbeddings(decodeJpeg(photo.path), 0)).toEqual([]);
+  });
+
   it('uses a remembered backend without probing again', async () => {
     const second = nodeEngine({ memory: { recall: async () => 'wasm', remember: async () => undefined } });
     await second.ready();

@@ -133,6 +133,15 @@ describe('classWeights', () => {
     expect(6 * weights[0]!).toBeCloseTo(2 * weights[1]!, 10);
   });
 
+  it('counts distorted copies as rows, up to copiesPerExample', () => {
+    const copy = new Float32Array(0);
+    const train = [...examplesOf({ a: 2 }).map((e) => ({ ...e, distortions: [copy, copy, copy] })), ...examplesOf({ b: 8 })];
+    // a: 2 examples x 4 rows = 8 rows, b: 8 rows.
+    expect(classWeights(['a', 'b'], train)).toEqual({ 0: 1, 1: 1 });
+    // With 1 copy each, a has 4 rows against b's 8.
+    expect(classWeights(['a', 'b'], train, 1)).toEqual({ 0: 1.5, 1: 0.75 });
+  });
+
   it('is 1 for every label of a balanced set', () => {
     expect(classWeights(['a', 'b', 'c'], examplesOf({ a: 4, b: 4, c: 4 }))).toEqual({ 0: 1, 1: 1, 2: 1 });
   });
@@ -152,6 +161,8 @@ describe('trainHead', () => {
     await expect(trainHead(examples, { validationFraction: 1 })).rejects.toThrow(/validationFraction/);
     const wrongSize = [...examples, { label: 'apple', embedding: new Float32Array(1000) }];
     await expect(trainHead(wrongSize)).rejects.toThrow(/Float32Array of 1280 values \(got length 1000\)/);
+    const wrongCopy = [...examples, { label: 'apple', embedding: new Float32Array(1280), distortions: [new Float32Array(3)] }];
+    await expect(trainHead(wrongCopy)).rejects.toThrow(/distorted copy 1 must be a Float32Array of 1280 values/);
   });
 
   it('reports labels, split, epochs, restore-best and the evaluation', async () => {
@@ -362,9 +373,10 @@ describe('accuracy on the shared retraining photos (real MobileNet embeddings)',
     try {
       const { accuracy, misses } = await accuracyOn(head, test);
       console.info(`flower_photos: ${(accuracy * 100).toFixed(1)} % on ${test.length} held-out photos, trained in ${report.durationMs.toFixed(0)} ms (${report.epochs.length} epochs, best ${report.bestEpoch})`);
-      // Not 90 %: on these photos no head reaches that from MobileNet v2 embeddings (logistic regression,
-      // nearest centroid, 1-NN and hidden layers all land at 70-80 %, see DEFAULT_TRAIN_OPTIONS). Measured: 76.7 %.
-      expect(accuracy, misses.join('\n')).toBeGreaterThanOrEqual(0.7);
+      // Not the issue's 90 %: from this MobileNet v2's embeddings no head measured got there (see the
+      // table above DEFAULT_TRAIN_OPTIONS). Measured: 83.3 % with the distorted copies, 76.7 % without,
+      // so this also fails if the copies stop reaching the head.
+      expect(accuracy, misses.join('\n')).toBeGreaterThanOrEqual(0.8);
     } finally {
       head.dispose();
     }

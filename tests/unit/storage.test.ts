@@ -31,13 +31,14 @@ afterEach(async () => {
 });
 
 describe('examples', () => {
-  it('round-trips an example, embedding bit for bit', async () => {
-    const saved = await addExample(example('tulips', 1));
+  it('round-trips an example, embedding and distorted copies bit for bit', async () => {
+    const saved = await addExample({ ...example('tulips', 1), distortions: [embedding(11), embedding(12)] });
     expect(saved.id).toBeTypeOf('number');
     const [stored] = await allExamples();
     expect(stored!.label).toBe('tulips');
     expect(stored!.embedding).toBeInstanceOf(Float32Array);
     expect(Array.from(stored!.embedding)).toEqual(Array.from(embedding(1)));
+    expect(stored!.distortions!.map((copy) => Array.from(copy))).toEqual([Array.from(embedding(11)), Array.from(embedding(12))]);
     expect(stored!.imageUrl).toBe('https://example.com/1.jpg');
   });
 
@@ -111,11 +112,14 @@ describe('backend choice', () => {
 
 describe('dataset file', () => {
   it('exports and imports everything, bit for bit', async () => {
-    const examples = [example('ants', 1), example('bees', 2)];
+    // The second example has no distorted copies, as examples saved by older versions.
+    const examples = [{ ...example('ants', 1), distortions: [embedding(11)] }, example('bees', 2)];
     const text = serializeDataset(examples.map((e, i) => ({ ...e, id: i + 1 })), fakeHead(['ants', 'bees']));
     const parsed = parseDataset(text);
     expect(parsed.examples.map((e) => e.label)).toEqual(['ants', 'bees']);
     expect(Array.from(parsed.examples[1]!.embedding)).toEqual(Array.from(embedding(2)));
+    expect(parsed.examples[0]!.distortions!.map((copy) => Array.from(copy))).toEqual([Array.from(embedding(11))]);
+    expect(parsed.examples[1]!.distortions).toBeUndefined();
     expect(parsed.head!.head.labels).toEqual(['ants', 'bees']);
     expect(Array.from(new Float32Array(parsed.head!.head.weightData))).toEqual([1.5, -2]);
     await replaceEverything(parsed.examples, parsed.head);
@@ -127,6 +131,7 @@ describe('dataset file', () => {
     ['not JSON', 'hello', /not JSON/],
     ['a foreign JSON file', JSON.stringify({ name: 'my-package', version: '1.0.0' }), /not a Spotter dataset/],
     ['a damaged embedding', JSON.stringify({ format: 'spotter-dataset@1', exportedAt: 1, head: null, examples: [{ ...example('a', 1), embedding: 'AAAA' }] }), /damaged/],
+    ['a damaged distorted copy', JSON.stringify({ format: 'spotter-dataset@1', exportedAt: 1, head: null, examples: [{ ...example('a', 1), embedding: 'A'.repeat(6828), distortions: ['AAAA'] }] }), /damaged/],
     ['a missing field', JSON.stringify({ format: 'spotter-dataset@1', exportedAt: 1, head: null }), /damaged/],
   ])('rejects %s with a clear message', (_name, text, message) => {
     expect(() => parseDataset(text)).toThrow(message);

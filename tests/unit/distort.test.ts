@@ -1,0 +1,57 @@
+import * as tf from '@tensorflow/tfjs';
+import { describe, expect, it } from 'vitest';
+import { distortedBatch, randomDistortions } from '../../src/engine/distort';
+
+describe('randomDistortions', () => {
+  it('gives boxes inside the image, 35-100 % of the centred square, aspect 3:4 to 4:3', () => {
+    for (const [width, height] of [[640, 480], [300, 900], [500, 500]] as const) {
+      const square = Math.min(width, height) ** 2;
+      for (const { box, brightness } of randomDistortions(width, height, 50, 7)) {
+        const [top, left, bottom, right] = box;
+        expect(top).toBeGreaterThanOrEqual(0);
+        expect(left).toBeGreaterThanOrEqual(0);
+        expect(bottom).toBeLessThanOrEqual(1 + 1e-9);
+        expect(right).toBeLessThanOrEqual(1 + 1e-9);
+        const cropWidth = (right - left) * width;
+        const cropHeight = (bottom - top) * height;
+        const area = (cropWidth * cropHeight) / square;
+        expect(area).toBeGreaterThan(0.35 - 1e-6);
+        expect(area).toBeLessThanOrEqual(1 + 1e-6);
+        expect(cropWidth / cropHeight).toBeGreaterThan(3 / 4 - 1e-6);
+        expect(cropWidth / cropHeight).toBeLessThan(4 / 3 + 1e-6);
+        expect(brightness).toBeGreaterThanOrEqual(0.8);
+        expect(brightness).toBeLessThanOrEqual(1.2);
+      }
+    }
+  });
+
+  it('repeats for a seed, differs between seeds, and flips about half of the copies', () => {
+    expect(randomDistortions(640, 480, 8, 1)).toEqual(randomDistortions(640, 480, 8, 1));
+    expect(randomDistortions(640, 480, 8, 1)).not.toEqual(randomDistortions(640, 480, 8, 2));
+    const flips = randomDistortions(640, 480, 200, 3).filter(({ flip }) => flip).length;
+    expect(flips).toBeGreaterThan(70);
+    expect(flips).toBeLessThan(130);
+  });
+});
+
+describe('distortedBatch', () => {
+  it('crops, mirrors and brightens the pixels as described, clipped to 0..255', () => {
+    // A 3x2 RGBA image whose left column is dark and the two right columns bright.
+    const row = [[10, 10, 10, 255], [200, 200, 200, 255], [200, 200, 200, 255]];
+    const pixels = tf.tensor3d([row, row], [2, 3, 4], 'int32');
+    const batch = distortedBatch(pixels, [
+      { box: [0, 0, 1, 1], flip: false, brightness: 1 },
+      { box: [0, 0, 1, 1], flip: true, brightness: 1 },
+      { box: [0, 0.5, 1, 1], flip: false, brightness: 1.5 },
+    ]);
+    expect(batch.shape).toEqual([3, 224, 224, 3]);
+    const at = (index: number, x: number) => batch.slice([index, 100, x, 0], [1, 1, 1, 1]).dataSync()[0]!;
+    expect(at(0, 0)).toBeCloseTo(10);
+    expect(at(0, 223)).toBeCloseTo(200);
+    expect(at(1, 0)).toBeCloseTo(200);
+    expect(at(1, 223)).toBeCloseTo(10);
+    // The bright right part alone (box coordinates run from the first to the last pixel centre), 1.5x brighter: 300, clipped to 255.
+    expect(at(2, 0)).toBe(255);
+    tf.dispose([pixels, batch]);
+  });
+});
