@@ -23,8 +23,8 @@ export class InProcessEngineClient implements EngineClient {
 
   /**
    * A running training must not be cut off by the idle unload: extension API calls count as
-   * activity. (In the e2e test Firefox also kept a busy page through a run without this; it is
-   * here for runs with idle gaps, e.g. between epochs on a slow machine.)
+   * activity. The Firefox e2e test (3 s idle timeout, 400 epochs) fails without these calls, and
+   * failed with them too until trainHead yielded a task between epochs: a timer never ran mid-run.
    */
   private keepAliveWhileTraining(): void {
     const timer = setInterval(() => {

@@ -184,6 +184,22 @@ function seededRandom(seed: number): () => number {
   };
 }
 
+/**
+ * Lets queued tasks run between epochs (fit itself never yields, see below), e.g. Firefox's
+ * keep-alive timer and the progress requests. A MessageChannel task is not throttled in hidden
+ * pages as timers are.
+ */
+function nextTask(): Promise<void> {
+  return new Promise((resolve) => {
+    const channel = new MessageChannel();
+    channel.port1.onmessage = () => {
+      channel.port1.close();
+      resolve();
+    };
+    channel.port2.postMessage(null);
+  });
+}
+
 /** FNV-1a, to give each label its own random stream. */
 function hashString(text: string): number {
   let hash = 0x811c9dc5;
@@ -383,6 +399,7 @@ export async function trainHead(
       };
       epochs.push(log);
       onEpoch?.(log);
+      await nextTask();
 
       const monitored = validationTensors ? (log.valLoss ?? Number.NaN) : log.loss;
       if (monitored < bestLoss) {

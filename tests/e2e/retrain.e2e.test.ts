@@ -135,10 +135,9 @@ describe.each(E2E_BROWSERS)('Spotter in %s: teach your own labels', (browserName
     await panel.screenshot({ path: path.join(SCREENSHOTS, `${browserName}-training.png`), fullPage: true });
   });
 
-  // The issue asks for 85 %. MobileNet v2's embeddings do not get there on this split: every head we
-  // measured (softmax, hidden layer, logistic regression, nearest centroid, 1-NN) lands at 70-80 %
-  // (src/engine/head.ts, tests/unit/head.test.ts). This asserts what is achievable, 70 %.
-  it("right-click shows the user's label first, right on at least 70 % of the photos it never saw", async () => {
+  // The issue asks for 85 %. MobileNet v2's embeddings do not get there on this split (see the table
+  // in src/engine/head.ts). Measured: 25/30 in both browsers with the distorted copies, 22/30 without.
+  it("right-click shows the user's label first, right on at least 80 % of the photos it never saw", async () => {
     await page.bringToFront();
     const tests = photos.map((p, index) => ({ ...p, index })).filter((p) => p.role === 'test');
     let right = 0;
@@ -153,7 +152,7 @@ describe.each(E2E_BROWSERS)('Spotter in %s: teach your own labels', (browserName
       else wrong.push(`${photo.path}: ${overlay.labels[0]!.label}`);
     }
     console.info(`${browserName}: user labels right on ${right} / ${tests.length} unseen flower photos; wrong:\n${wrong.join('\n')}`);
-    expect(right / tests.length, wrong.join('\n')).toBeGreaterThanOrEqual(0.7);
+    expect(right / tests.length, wrong.join('\n')).toBeGreaterThanOrEqual(0.8);
   });
 
   it('"Label as" in the right-click menu adds an example without the popup', async () => {
