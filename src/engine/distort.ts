@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { seededRandom } from './seeded-random';
 import { cropBox, MODEL_INPUT_SIZE, type CropBox } from './preprocess';
 
 /**
@@ -26,18 +27,6 @@ export interface Distortion {
 const MIN_AREA = 0.35;
 const MAX_ASPECT = 4 / 3;
 const BRIGHTNESS_RANGE = 0.2;
-
-/** mulberry32: seeded, so an image's copies are the same on every machine and in every test. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export function randomDistortions(width: number, height: number, count: number, seed = 1): Distortion[] {
   const [squareTop, squareLeft, squareBottom, squareRight] = cropBox(width, height, 'center-crop');

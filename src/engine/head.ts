@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { seededRandom } from './seeded-random';
 
 /**
  * The user's own classifier: a small TF.js layers model trained on MobileNet embeddings.
@@ -170,18 +171,6 @@ export function trainabilityProblem(examples: readonly TrainingExample[]): strin
   if (trainableLabels(counts).length >= MIN_LABELS) return null;
   const now = counts.size === 0 ? 'no examples yet' : [...counts].map(([label, count]) => `${label} ${count}`).join(', ');
   return `Add at least ${MIN_EXAMPLES_PER_LABEL} examples to each of at least ${MIN_LABELS} labels (now: ${now}).`;
-}
-
-/** mulberry32: a tiny seeded PRNG, so splits and shuffles repeat exactly for a seed. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /**
