@@ -9,7 +9,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import type { Page } from 'puppeteer-core';
 import path from 'node:path';
 import { DISTORTED_COPIES } from '../src/engine/distort';
-import { MAX_TRAINING_ROWS, trainHead, type TrainingExample } from '../src/engine/head';
+import { copiesPerExample, trainHead, type TrainingExample } from '../src/engine/head';
 import { FIT_MODES } from '../src/engine/preprocess';
 import { embedFolder } from '../tests/support/embeddings';
 import { RETRAIN_DIR } from '../tests/support/photos';
@@ -132,7 +132,7 @@ async function retraining(): Promise<void> {
     const trainMs = performance.now() - t0;
     head.dispose();
     // The kept head is the refit on every example; the validated run before it trains on ~85 % of them.
-    const copies = Math.max(0, Math.min(DISTORTED_COPIES, Math.floor(MAX_TRAINING_ROWS / examples.length) - 1));
+    const copies = Math.min(DISTORTED_COPIES, copiesPerExample(examples.length));
     rows.push({ examples: examples.length, labels: flowers.size, trainMs, epochs: report.epochs.length, copiesPerExample: copies });
     console.log(`retrain ${String(examples.length).padStart(4)} examples × ${flowers.size} labels   ${ms(trainMs)}   (${report.epochs.length} epochs, early stopping, ${copies} distorted copies per example, then the refit on all)`);
   }

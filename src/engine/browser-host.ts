@@ -19,12 +19,9 @@ import { thumbnailOf } from './thumbnail';
 
 export const MODEL_PATH = 'models/mobilenet_v2/model.json';
 export const WASM_DIR = 'wasm/';
-const RECENT_IMAGES = 300;
 
-interface SeenImage {
-  embedding: Float32Array;
-  thumbnail: string;
-}
+/** What one look at an image gives: ImageNet's labels, the embedding and a thumbnail. */
+type SeenImage = Pick<ClassifyResult, 'imagenet' | 'inferMs' | 'thumbnail'> & { embedding: Float32Array };
 
 const IDLE_TRAINING: TrainingState = { phase: 'idle', epochs: [], maxEpochs: 0, report: null, error: null, startedAt: null };
 
@@ -32,8 +29,6 @@ export class BrowserEngineHost {
   readonly engine: SpotterEngine;
   private head: UserHead | null = null;
   private headLoading: Promise<void> | null = null;
-  /** Embeddings of recently classified images, so labelling one does not download it again. */
-  private readonly recent = new Map<string, SeenImage>();
   private training: TrainingState = IDLE_TRAINING;
 
   /** @param assetUrl maps a bundled file's path to its URL (runtime.getURL). */
@@ -91,14 +86,13 @@ export class BrowserEngineHost {
     };
   }
 
-  private async see(source: ImageSource): Promise<SeenImage & Pick<ClassifyResult, 'imagenet' | 'inferMs'>> {
-    return this.withBitmap(source, (bitmap) => this.seeBitmap(source, bitmap));
+  private see(source: ImageSource): Promise<SeenImage> {
+    return this.withBitmap(source, (bitmap) => this.seeBitmap(bitmap));
   }
 
-  private async seeBitmap(source: ImageSource, bitmap: ImageBitmap): Promise<SeenImage & Pick<ClassifyResult, 'imagenet' | 'inferMs'>> {
+  private async seeBitmap(bitmap: ImageBitmap): Promise<SeenImage> {
     const thumbnail = thumbnailOf(bitmap);
     const { imagenet, embedding, inferMs } = await this.engine.classify(bitmap);
-    this.remember(source.url, { embedding, thumbnail });
     return { imagenet, embedding, inferMs, thumbnail };
   }
 
@@ -116,16 +110,11 @@ export class BrowserEngineHost {
     }
   }
 
-  private remember(url: string, seen: SeenImage): void {
-    this.recent.delete(url);
-    this.recent.set(url, seen);
-    if (this.recent.size > RECENT_IMAGES) this.recent.delete(this.recent.keys().next().value!);
-  }
-
   private async addExample(source: ImageSource, label: string, pageUrl: string): Promise<ExampleRecord> {
-    // The pixels are needed again for the distorted copies (the browser's cache usually serves them).
+    // The pixels are needed for the distorted copies, so the image is fetched again (the browser's
+    // cache usually serves it) rather than reusing the embedding of an earlier classification.
     const { seen, distortions } = await this.withBitmap(source, async (bitmap) => ({
-      seen: this.recent.get(source.url) ?? (await this.seeBitmap(source, bitmap)),
+      seen: await this.seeBitmap(bitmap),
       distortions: await this.engine.distortedEmbeddings(bitmap),
     }));
     // data: URLs can be megabytes; the thumbnail already shows what the image was.

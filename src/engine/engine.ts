@@ -13,7 +13,7 @@ import {
   type BackendTiming,
 } from './backend';
 import { DISTORTED_COPIES, distortedBatch, randomDistortions } from './distort';
-import { DEFAULT_FIT_MODE, toModelInput, type FitMode } from './preprocess';
+import { DEFAULT_FIT_MODE, toModelInput, toModelRange, type FitMode } from './preprocess';
 import { JobQueue, withTimeout } from './queue';
 
 /** Anything TF.js can read pixels from, or a ready [h, w, 3|4] tensor (which the caller still owns). */
@@ -107,8 +107,7 @@ export class SpotterEngine {
       const [embeddingTensor, probabilityTensor] = tf.tidy(() => {
         const tensor = pixels instanceof tf.Tensor ? pixels : tf.browser.fromPixels(pixels);
         const input = toModelInput(tensor, this.config.fitMode ?? DEFAULT_FIT_MODE);
-        // The same [-1, 1] scaling mobilenet.infer() applies for this model.
-        const batch = tf.expandDims(tf.sub(tf.mul(input, 2 / 255), 1), 0);
+        const batch = tf.expandDims(toModelRange(input), 0);
         const [embedding, logits] = graph.execute(batch, [EMBEDDING_NODE, LOGITS_NODE]) as tf.Tensor[];
         // Logit 0 is ImageNet's "background" class, which mobilenet.js drops too.
         return [tf.reshape(embedding!, [-1]), tf.reshape(tf.softmax(tf.slice(logits!, [0, 1], [-1, 1000])), [-1])];
@@ -134,7 +133,7 @@ export class SpotterEngine {
         const tensor = pixels instanceof tf.Tensor ? pixels : tf.browser.fromPixels(pixels);
         const [height, width] = tensor.shape;
         const batch = distortedBatch(tensor, randomDistortions(width, height, count, seed));
-        return graph.execute(tf.sub(tf.mul(batch, 2 / 255), 1), EMBEDDING_NODE) as tf.Tensor;
+        return graph.execute(toModelRange(batch), EMBEDDING_NODE) as tf.Tensor;
       });
       try {
         const flat = (await embeddings.data()) as Float32Array;

@@ -79,6 +79,11 @@ export interface TrainOptions {
  */
 export const MAX_TRAINING_ROWS = 1200;
 
+/** How many of each example's distorted copies a run on `exampleCount` examples trains on. */
+export function copiesPerExample(exampleCount: number): number {
+  return Math.max(0, Math.floor(MAX_TRAINING_ROWS / Math.max(1, exampleCount)) - 1);
+}
+
 /**
  * Big datasets get bigger batches, so an epoch is at most this many optimizer steps: tfjs-layers
  * costs ~4 ms a step whatever the batch, and 500 examples took 11 s at batch 16 (small sets,
@@ -241,9 +246,9 @@ export function splitPerClass(
 }
 
 /** Balances the labels by training rows (an example and its distorted copies), so none dominates the loss. */
-export function classWeights(labels: readonly string[], train: readonly TrainingExample[], copiesPerExample = Number.POSITIVE_INFINITY): Record<number, number> {
+export function classWeights(labels: readonly string[], train: readonly TrainingExample[], maxCopies = Number.POSITIVE_INFINITY): Record<number, number> {
   const counts = new Map<string, number>();
-  for (const { label, distortions } of train) counts.set(label, (counts.get(label) ?? 0) + 1 + Math.min(copiesPerExample, distortions?.length ?? 0));
+  for (const { label, distortions } of train) counts.set(label, (counts.get(label) ?? 0) + 1 + Math.min(maxCopies, distortions?.length ?? 0));
   const present = labels.filter((label) => (counts.get(label) ?? 0) > 0);
   const total = present.reduce((sum, label) => sum + counts.get(label)!, 0);
   const weights: Record<number, number> = {};
@@ -301,9 +306,9 @@ function buildModel(classCount: number, options: TrainOptions): tf.Sequential {
 }
 
 /** One row per embedding: an example's own, then (when `withDistortions`) each distorted copy's. */
-function toTensors(examples: readonly TrainingExample[], labels: readonly string[], copiesPerExample = 0): { x: tf.Tensor2D; y: tf.Tensor2D } {
+function toTensors(examples: readonly TrainingExample[], labels: readonly string[], maxCopies = 0): { x: tf.Tensor2D; y: tf.Tensor2D } {
   const rows = examples.flatMap(({ embedding, distortions, label }) =>
-    [embedding, ...(distortions ?? []).slice(0, copiesPerExample)].map((vector) => ({ vector, label })),
+    [embedding, ...(distortions ?? []).slice(0, maxCopies)].map((vector) => ({ vector, label })),
   );
   const flat = new Float32Array(rows.length * EMBEDDING_SIZE);
   rows.forEach(({ vector }, row) => flat.set(vector, row * EMBEDDING_SIZE));
@@ -346,11 +351,11 @@ export async function trainHead(
   const optimizer = tf.train.adam(settings.learningRate);
   model.compile({ optimizer, loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
 
-  const copiesPerExample = Math.max(0, Math.floor(MAX_TRAINING_ROWS / Math.max(1, train.length)) - 1);
-  const trainTensors = toTensors(train, labels, copiesPerExample);
+  const copies = copiesPerExample(train.length);
+  const trainTensors = toTensors(train, labels, copies);
   const trainRows = trainTensors.x.shape[0];
   const validationTensors = validation.length > 0 ? toTensors(validation, labels) : null;
-  const weights = classWeights(labels, train, copiesPerExample);
+  const weights = classWeights(labels, train, copies);
   // Our own seeded shuffle each epoch (fit's shuffle uses Math.random), so a seed repeats a run exactly.
   const shuffleRandom = seededRandom(settings.seed ^ 0x5eed);
   const order = Array.from({ length: trainRows }, (_, row) => row);

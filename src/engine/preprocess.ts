@@ -34,10 +34,23 @@ export function cropBox(width: number, height: number, mode: FitMode): CropBox {
  */
 export function toModelInput(pixels: tf.Tensor3D, mode: FitMode): tf.Tensor3D {
   return tf.tidy(() => {
+    const [height, width] = pixels.shape;
+    const box = cropBox(width, height, mode);
+    return tf.squeeze(cropsOf(pixels, [box]), [0]) as tf.Tensor3D;
+  });
+}
+
+/** Each box of [h, w, 3|4] 0..255 pixels, resized to the model's input: a [n, 224, 224, 3] float batch, still 0..255. */
+export function cropsOf(pixels: tf.Tensor3D, boxes: readonly CropBox[]): tf.Tensor4D {
+  return tf.tidy(() => {
     const [height, width, channels] = pixels.shape;
     const rgb = channels === 3 ? pixels : tf.slice(pixels, [0, 0, 0], [height, width, 3]);
-    const batch = tf.expandDims(tf.cast(rgb, 'float32'), 0) as tf.Tensor4D;
-    const box = cropBox(width, height, mode);
-    return tf.squeeze(tf.image.cropAndResize(batch, [box], [0], [MODEL_INPUT_SIZE, MODEL_INPUT_SIZE], 'bilinear'), [0]) as tf.Tensor3D;
+    const image = tf.expandDims(tf.cast(rgb, 'float32'), 0) as tf.Tensor4D;
+    return tf.image.cropAndResize(image, boxes as CropBox[], boxes.map(() => 0), [MODEL_INPUT_SIZE, MODEL_INPUT_SIZE], 'bilinear');
   });
+}
+
+/** 0..255 pixels to the [-1, 1] range this MobileNet expects (as mobilenet.infer() does for it). */
+export function toModelRange<T extends tf.Tensor>(pixels: T): T {
+  return tf.tidy(() => tf.sub(tf.mul(pixels, 2 / 255), 1));
 }
