@@ -11,6 +11,7 @@ import type { ExampleRecord } from '../storage/database';
 import { addExample, allExamples, deleteExample, deleteLabel, renameLabel, replaceEverything } from '../storage/dataset';
 import { parseDataset, serializeDataset, toBase64 } from '../storage/dataset-file';
 import { loadHead, saveHead } from '../storage/head-store';
+import { distortionSeedOf } from './distort';
 import { SpotterEngine } from './engine';
 import { DEFAULT_TRAIN_OPTIONS, trainabilityProblem, trainHead, unknownThreshold, UserHead, type TrainOptions } from './head';
 import { decodeImage } from './image-decode';
@@ -113,10 +114,10 @@ export class BrowserEngineHost {
   private async addExample(source: ImageSource, label: string, pageUrl: string): Promise<ExampleRecord> {
     // The pixels are needed for the distorted copies, so the image is fetched again (the browser's
     // cache usually serves it) rather than reusing the embedding of an earlier classification.
-    const { seen, distortions } = await this.withBitmap(source, async (bitmap) => ({
-      seen: await this.seeBitmap(bitmap),
-      distortions: await this.engine.distortedEmbeddings(bitmap),
-    }));
+    const { seen, distortions } = await this.withBitmap(source, async (bitmap) => {
+      const seen = await this.seeBitmap(bitmap);
+      return { seen, distortions: await this.engine.distortedEmbeddings(bitmap, distortionSeedOf(seen.embedding)) };
+    });
     // data: URLs can be megabytes; the thumbnail already shows what the image was.
     const imageUrl = source.url.startsWith('data:') ? 'data: URL' : source.url;
     return addExample({ label, embedding: seen.embedding, distortions, thumbnail: seen.thumbnail, imageUrl, pageUrl, createdAt: Date.now() });

@@ -49,6 +49,17 @@ export function randomDistortions(width: number, height: number, count: number, 
   });
 }
 
+/**
+ * A seed of the image's own, taken from its embedding (FNV-1a over the float bits): the same image
+ * always gets the same copies, and different images get different crops, flips and brightness.
+ */
+export function distortionSeedOf(embedding: Float32Array): number {
+  const words = new Uint32Array(embedding.buffer, embedding.byteOffset, embedding.length);
+  let hash = 0x811c9dc5;
+  for (const word of words) hash = Math.imul(hash ^ word, 0x01000193);
+  return hash >>> 0;
+}
+
 /** The distorted copies of [h, w, 3|4] 0..255 pixels as a [n, 224, 224, 3] float batch, still 0..255. */
 export function distortedBatch(pixels: tf.Tensor3D, distortions: readonly Distortion[]): tf.Tensor4D {
   return tf.tidy(() => {

@@ -123,9 +123,9 @@ export class SpotterEngine {
 
   /**
    * Embeddings of randomly distorted copies of an image (see distort.ts): extra training rows
-   * for the user's head. Seeded, so the same image gives the same copies.
+   * for the user's head. Seeded (pass distortionSeedOf(its embedding)), so the same image gives the same copies.
    */
-  async distortedEmbeddings(pixels: PixelSource, count = DISTORTED_COPIES, seed = 1): Promise<Float32Array[]> {
+  async distortedEmbeddings(pixels: PixelSource, seed: number, count = DISTORTED_COPIES): Promise<Float32Array[]> {
     const graph = graphOf(await this.ready());
     if (count <= 0) return [];
     return this.queue.run('Embedding distorted copies', this.config.jobTimeoutMs ?? 20_000, async () => {

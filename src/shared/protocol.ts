@@ -98,7 +98,7 @@ const TrainOptionsSchema = v.object({
 
 const EpochLogSchema = v.object({
   epoch: v.number(),
-  loss: v.number(),
+  loss: v.nullable(v.number()),
   accuracy: v.number(),
   valLoss: v.nullable(v.number()),
   valAccuracy: v.nullable(v.number()),

@@ -2,6 +2,7 @@
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import type { SpotterEngine } from '../../src/engine/engine';
+import { distortionSeedOf } from '../../src/engine/distort';
 import type { TrainingExample } from '../../src/engine/head';
 import { decodeJpeg } from './photos';
 
@@ -47,7 +48,7 @@ async function computeEmbeddings(engine: SpotterEngine, dir: string): Promise<Em
       try {
         const { embedding } = await engine.classify(pixels);
         // As the extension does when an example is labelled: the head also trains on distorted copies.
-        const distortions = await engine.distortedEmbeddings(pixels);
+        const distortions = await engine.distortedEmbeddings(pixels, distortionSeedOf(embedding));
         photos.push({ file, label, embedding, distortions });
       } finally {
         pixels.dispose();

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
-import { distortedBatch, randomDistortions } from '../../src/engine/distort';
+import { distortedBatch, distortionSeedOf, randomDistortions } from '../../src/engine/distort';
 
 describe('randomDistortions', () => {
   it('gives boxes inside the image, 35-100 % of the centred square, aspect 3:4 to 4:3', () => {
@@ -53,5 +53,20 @@ describe('distortedBatch', () => {
     // The bright right part alone (box coordinates run from the first to the last pixel centre), 1.5x brighter: 300, clipped to 255.
     expect(at(2, 0)).toBe(255);
     tf.dispose([pixels, batch]);
+  });
+});
+
+describe('distortionSeedOf', () => {
+  it("is the image's own: the same for equal embeddings, different for different ones", () => {
+    const embedding = Float32Array.from({ length: 1280 }, (_, i) => (i % 7) * 0.25);
+    const nudged = embedding.slice();
+    nudged[640] = nudged[640]! + 1e-3;
+    expect(distortionSeedOf(embedding.slice())).toBe(distortionSeedOf(embedding));
+    expect(distortionSeedOf(nudged)).not.toBe(distortionSeedOf(embedding));
+    // A view into a bigger buffer hashes only its own values.
+    const padded = new Float32Array(1290);
+    padded.set(embedding, 5);
+    expect(distortionSeedOf(padded.subarray(5, 1285))).toBe(distortionSeedOf(embedding));
+    expect(Number.isInteger(distortionSeedOf(embedding)) && distortionSeedOf(embedding) >= 0).toBe(true);
   });
 });

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { SpotterEngine } from '../../src/engine/engine';
 import { DEFAULT_FIT_MODE, toModelInput } from '../../src/engine/preprocess';
+import { distortionSeedOf } from '../../src/engine/distort';
 import { nodeEngine } from '../support/engine';
 import { decodeJpeg, labelledPhotos } from '../support/photos';
 
@@ -83,24 +84,30 @@ describe('SpotterEngine on the real MobileNet v2 (Node, WASM)', () => {
   });
 
   it('embeds seeded distorted copies: different from the plain view, the same for the same image, no leaks', async () => {
-    const photo = labelledPhotos().find((p) => p.expected === 'zebra')!;
-    const pixels = decodeJpeg(photo.path);
-    const { embedding } = await engine.classify(pixels);
+    const photos = labelledPhotos();
+    const zebra = decodeJpeg(photos.find((p) => p.expected === 'zebra')!.path);
+    const stranger = decodeJpeg(photos.find((p) => p.expected !== 'zebra')!.path);
+    const { embedding } = await engine.classify(zebra);
+    const { embedding: strangerEmbedding } = await engine.classify(stranger);
+    const seed = distortionSeedOf(embedding);
     const before = tf.memory().numTensors;
-    const copies = await engine.distortedEmbeddings(pixels, 4);
-    const again = await engine.distortedEmbeddings(pixels, 4);
+    const copies = await engine.distortedEmbeddings(zebra, seed, 4);
+    const again = await engine.distortedEmbeddings(zebra, seed, 4);
+    const otherSeed = await engine.distortedEmbeddings(zebra, seed + 1, 4);
+    expect(await engine.distortedEmbeddings(zebra, seed, 0)).toEqual([]);
     expect(tf.memory().numTensors).toBe(before);
-    pixels.dispose();
+    tf.dispose([zebra, stranger]);
     expect(copies).toHaveLength(4);
     const distance = (a: Float32Array, b: Float32Array) => Math.hypot(...a.map((value, i) => value - b[i]!));
     for (const [i, copy] of copies.entries()) {
       expect(copy).toHaveLength(1280);
       expect(Array.from(copy)).toEqual(Array.from(again[i]!));
-      // A different view of the same zebra: not the plain embedding, but nearer to it than to a stranger's.
+      expect(Array.from(copy)).not.toEqual(Array.from(otherSeed[i]!));
+      // A different view of the same zebra: not the plain embedding, but nearer to it than to another photo's.
       expect(distance(copy, embedding)).toBeGreaterThan(0.1);
+      expect(distance(copy, embedding)).toBeLessThan(distance(copy, strangerEmbedding));
     }
     expect(distance(copies[0]!, copies[1]!)).toBeGreaterThan(0.1);
-    expect(await engine.distortedEmbeddings(decodeJpeg(photo.path), 0)).toEqual([]);
   });
 
   it('uses a remembered backend without probing again', async () => {

@@ -173,6 +173,10 @@ describe('trainHead', () => {
     await expect(trainHead(wrongSize)).rejects.toThrow(/Float32Array of 1280 values \(got length 1000\)/);
     const wrongCopy = [...examples, { label: 'apple', embedding: new Float32Array(1280), distortions: [new Float32Array(3)] }];
     await expect(trainHead(wrongCopy)).rejects.toThrow(/distorted copy 1 must be a Float32Array of 1280 values/);
+    // One NaN would make every weight NaN: refused up front, with the example named.
+    const poisoned = new Float32Array(1280);
+    poisoned[7] = Number.NaN;
+    await expect(trainHead([...examples, { label: 'apple', embedding: poisoned }])).rejects.toThrow(`Example ${examples.length + 1} (apple) contains a value that is not a finite number.`);
   });
 
   it('reports labels, split, epochs, restore-best and the evaluation', async () => {
