@@ -51,7 +51,8 @@ const DB_VERSION = 2;
 let opening: Promise<IDBPDatabase<SpotterDB>> | undefined;
 
 export function database(): Promise<IDBPDatabase<SpotterDB>> {
-  opening ??= openDB<SpotterDB>(DB_NAME, DB_VERSION, {
+  if (opening) return opening;
+  const attempt = openDB<SpotterDB>(DB_NAME, DB_VERSION, {
     upgrade(db, oldVersion) {
       if (oldVersion < 1) db.createObjectStore('settings');
       if (oldVersion < 2) {
@@ -59,8 +60,17 @@ export function database(): Promise<IDBPDatabase<SpotterDB>> {
         db.createObjectStore('heads');
       }
     },
+    // The browser closed the connection (storage cleared, disk trouble): open a new one next time.
+    terminated() {
+      if (opening === attempt) opening = undefined;
+    },
   });
-  return opening;
+  opening = attempt;
+  // A failed open is not cached: the next call tries again.
+  attempt.catch(() => {
+    if (opening === attempt) opening = undefined;
+  });
+  return attempt;
 }
 
 /** Tests only: forget the open connection (fake-indexeddb is reset between files). */

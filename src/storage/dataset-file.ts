@@ -8,6 +8,7 @@ import { EMBEDDING_SIZE, type SerializedHead } from '../engine/head';
 import { SpotterError } from '../shared/errors';
 import { TrainingReportSchema } from '../shared/protocol';
 import type { ExampleRecord, HeadRecord } from './database';
+import { normaliseLabel } from './dataset';
 
 export const DATASET_FORMAT = 'spotter-dataset@1';
 
@@ -94,6 +95,16 @@ export interface ParsedDataset {
   head: HeadRecord | null;
 }
 
+/** An example's label under the rules labels typed in Spotter follow (normaliseLabel). */
+function labelOfExample(label: string, index: number): string {
+  try {
+    return normaliseLabel(label);
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new SpotterError('bad-message', `This Spotter dataset is damaged (example ${index + 1}, label ${JSON.stringify(label)}: ${reason}). Nothing was changed.`);
+  }
+}
+
 export function parseDataset(text: string): ParsedDataset {
   let json: unknown;
   try {
@@ -111,8 +122,8 @@ export function parseDataset(text: string): ParsedDataset {
     throw new SpotterError('bad-message', `This Spotter dataset is damaged (${where}: ${issue?.message}). Nothing was changed.`);
   }
   const file = parsed.output;
-  const examples = file.examples.map((e) => ({
-    label: e.label,
+  const examples = file.examples.map((e, index) => ({
+    label: labelOfExample(e.label, index),
     embedding: new Float32Array(fromBase64(e.embedding).buffer),
     ...(e.distortions ? { distortions: e.distortions.map((text) => new Float32Array(fromBase64(text).buffer)) } : {}),
     thumbnail: e.thumbnail,
@@ -120,7 +131,9 @@ export function parseDataset(text: string): ParsedDataset {
     pageUrl: e.pageUrl,
     createdAt: e.createdAt,
   }));
-  if (examples.some((e) => [e.embedding, ...(e.distortions ?? [])].some((vector) => vector.length !== EMBEDDING_SIZE))) throw new SpotterError('bad-message', 'This Spotter dataset is damaged (an embedding has the wrong size). Nothing was changed.');
+  const vectors = examples.flatMap((e) => [e.embedding, ...(e.distortions ?? [])]);
+  if (vectors.some((vector) => vector.length !== EMBEDDING_SIZE)) throw new SpotterError('bad-message', 'This Spotter dataset is damaged (an embedding has the wrong size). Nothing was changed.');
+  if (!vectors.every((vector) => vector.every(Number.isFinite))) throw new SpotterError('bad-message', 'This Spotter dataset is damaged (an embedding holds a value that is not a number). Nothing was changed.');
   const head: HeadRecord | null = file.head
     ? {
         head: {

@@ -6,7 +6,7 @@
 import 'fake-indexeddb/auto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { closeDatabaseForTests, type ExampleRecord } from '../../src/storage/database';
-import { addExample, allExamples, deleteExample, deleteLabel, labelSummaries, normaliseLabel, renameLabel, replaceEverything } from '../../src/storage/dataset';
+import { addExample, allExamples, deleteExample, deleteLabel, labelNames, labelSummaries, normaliseLabel, renameLabel, replaceEverything } from '../../src/storage/dataset';
 import { parseDataset, serializeDataset } from '../../src/storage/dataset-file';
 import { loadHead, saveHead } from '../../src/storage/head-store';
 import { storedBackendChoice } from '../../src/storage/backend-choice';
@@ -70,6 +70,19 @@ describe('examples', () => {
     expect(await deleteLabel('bees')).toBe(2);
     expect(await labelSummaries()).toEqual([{ label: 'formicidae', count: 1 }]);
   });
+
+  it('joins a label typed in another letter case, and lets a rename change only the case', async () => {
+    await addExample(example('tulips', 1));
+    expect((await addExample(example('  TULIPS ', 2))).label).toBe('tulips');
+    await addExample(example('Roses', 3));
+    expect(await labelNames()).toEqual(['Roses', 'tulips']);
+    // Onto another label in any case: a merge, under that label's spelling.
+    expect(await renameLabel('Roses', 'TULIPS')).toBe(1);
+    expect(await labelSummaries()).toEqual([{ label: 'tulips', count: 3 }]);
+    // The same label in another case: a plain rename.
+    expect(await renameLabel('tulips', 'Tulips')).toBe(3);
+    expect(await labelNames()).toEqual(['Tulips']);
+  });
 });
 
 const fakeHead = (labels: string[]): HeadRecord => ({
@@ -125,6 +138,23 @@ describe('dataset file', () => {
     await replaceEverything(parsed.examples, parsed.head);
     expect((await allExamples()).map((e) => e.label)).toEqual(['ants', 'bees']);
     expect((await loadHead())!.head.labels).toEqual(['ants', 'bees']);
+  });
+
+  it('refuses a file whose labels Spotter would not accept, and changes nothing', async () => {
+    await addExample(example('mine', 7));
+    await saveHead(fakeHead(['mine', 'yours']));
+    const withLabel = (label: string) => serializeDataset([{ ...example('ants', 1), id: 1 }, { ...example(label, 2), id: 2 }], undefined);
+    expect(() => parseDataset(withLabel('Unknown'))).toThrow('This Spotter dataset is damaged (example 2, label "Unknown": "unknown" is reserved for images Spotter is unsure about.). Nothing was changed.');
+    expect(() => parseDataset(withLabel('x'.repeat(61)))).toThrow(/damaged \(examples\.1\.label: .*\)\. Nothing was changed\./);
+    const nan = embedding(3);
+    nan[5] = Number.NaN;
+    expect(() => parseDataset(serializeDataset([{ ...example('ants', 3), embedding: nan, id: 1 }], undefined))).toThrow(/not a number/);
+    // Even past the parser, an import that fails half-way leaves the old data in place.
+    await expect(replaceEverything([example('ants', 1), example('unknown', 2)], null)).rejects.toThrow(/reserved/);
+    const duplicateId = [{ ...example('ants', 1), id: 5 }, { ...example('bees', 2), id: 5 }] as Omit<ExampleRecord, 'id'>[];
+    await expect(replaceEverything(duplicateId, null)).rejects.toThrow();
+    expect((await allExamples()).map((e) => e.label)).toEqual(['mine']);
+    expect((await loadHead())!.head.labels).toEqual(['mine', 'yours']);
   });
 
   it.each([
