@@ -13,7 +13,7 @@ import { parseDataset, serializeDataset, toBase64 } from '../storage/dataset-fil
 import { loadHead, saveHead } from '../storage/head-store';
 import { distortionSeedOf } from './distort';
 import { SpotterEngine } from './engine';
-import { DEFAULT_TRAIN_OPTIONS, trainabilityProblem, trainHead, unknownThreshold, UserHead, type TrainOptions } from './head';
+import { DEFAULT_TRAIN_OPTIONS, trainabilityProblem, trainHead, unknownThreshold, UserHead, type TrainingExample, type TrainOptions } from './head';
 import { decodeImage } from './image-decode';
 import { fetchImageBlob } from './image-fetch';
 import { thumbnailOf } from './thumbnail';
@@ -31,6 +31,8 @@ export class BrowserEngineHost {
   private head: UserHead | null = null;
   private headLoading: Promise<void> | null = null;
   private training: TrainingState = IDLE_TRAINING;
+  /** Counts training runs and imports, so a run that was overtaken cannot write its result. */
+  private trainingRun = 0;
 
   /** @param assetUrl maps a bundled file's path to its URL (runtime.getURL). */
   constructor(assetUrl: (path: string) => string) {
@@ -77,8 +79,10 @@ export class BrowserEngineHost {
     await this.loadHeadOnce();
     const backend = this.engine.status.backend;
     if (!backend) throw new Error('no backend after load');
+    // One head for the whole answer, even if a retrain swaps it meanwhile.
+    const head = this.head;
     return {
-      user: this.head ? userPrediction(await this.head.predict(seen.embedding), this.head.labels.length) : null,
+      user: head ? userPrediction(await head.predict(seen.embedding), head.labels.length) : null,
       imagenet: seen.imagenet,
       thumbnail: seen.thumbnail,
       inferMs: seen.inferMs,
@@ -138,25 +142,49 @@ export class BrowserEngineHost {
 
   private async startTraining(overrides: Partial<TrainOptions>): Promise<TrainingState> {
     if (this.training.phase === 'running') return this.training;
-    const examples = (await allExamples()).map(({ embedding, distortions, label }) => ({ embedding, distortions, label }));
-    const problem = trainabilityProblem(examples);
-    if (problem) throw new SpotterError('bad-message', problem);
     const options = { ...DEFAULT_TRAIN_OPTIONS, ...overrides };
+    const before = this.training;
+    // Marked running before the first await, so a second Retrain (a double click, another popup) joins this run.
+    const run = ++this.trainingRun;
     this.training = { phase: 'running', epochs: [], maxEpochs: options.epochs, report: null, error: null, startedAt: Date.now() };
+    let examples: TrainingExample[];
+    try {
+      examples = (await allExamples()).map(({ embedding, distortions, label }) => ({ embedding, distortions, label }));
+      const problem = trainabilityProblem(examples);
+      if (problem) throw new SpotterError('bad-message', problem);
+    } catch (error) {
+      if (this.trainingRun === run) this.training = before;
+      throw error;
+    }
+    const current = () => this.trainingRun === run;
     // Runs on in this document whether or not the popup stays open; the popup polls for progress.
     void trainHead(examples, options, (log) => {
-      this.training = { ...this.training, epochs: [...this.training.epochs, log] };
+      if (current()) this.training = { ...this.training, epochs: [...this.training.epochs, log] };
     })
       .then(async ({ head, report }) => {
-        await saveHead({ head: await head.serialize(), report, trainedAt: Date.now() });
-        this.head?.dispose();
-        this.head = head;
-        this.training = { ...this.training, phase: 'done', report };
+        // An import replaced everything while this ran: its result is for data that is gone.
+        if (!current()) return head.dispose();
+        try {
+          await saveHead({ head: await head.serialize(), report, trainedAt: Date.now() });
+        } catch (error) {
+          head.dispose();
+          throw error;
+        }
+        this.replaceHead(head);
+        if (current()) this.training = { ...this.training, phase: 'done', report };
       })
       .catch((error: unknown) => {
-        this.training = { ...this.training, phase: 'failed', error: error instanceof Error ? error.message : String(error) };
+        if (current()) this.training = { ...this.training, phase: 'failed', error: error instanceof Error ? error.message : String(error) };
       });
     return this.training;
+  }
+
+  /** Swaps the head in memory (storage is written by the caller), disposing the one it replaces. */
+  private replaceHead(head: UserHead | null): void {
+    if (this.head !== head) this.head?.dispose();
+    this.head = head;
+    // A head set here wins over one still being read from storage.
+    this.headLoading = Promise.resolve();
   }
 
   private async exportHead(): Promise<ResultOf<'export-head'>> {
@@ -167,29 +195,41 @@ export class BrowserEngineHost {
   }
 
   private async importDataset(text: string): Promise<ResultOf<'import-dataset'>> {
+    if (this.training.phase === 'running') {
+      throw new SpotterError('bad-message', 'Spotter is training a model right now. Import when it has finished; nothing was changed.');
+    }
     const parsed = parseDataset(text);
     // Build the head before writing anything: a head that cannot load must not replace a good one.
     const head = parsed.head ? await UserHead.deserialize(parsed.head.head).catch((error: unknown) => {
       throw new SpotterError('bad-message', `The model in this file cannot be loaded (${error instanceof Error ? error.message : String(error)}). Nothing was changed.`);
     }) : null;
-    await replaceEverything(parsed.examples, parsed.head);
-    this.head?.dispose();
-    this.head = head;
-    this.headLoading = Promise.resolve();
+    try {
+      await replaceEverything(parsed.examples, parsed.head);
+    } catch (error) {
+      head?.dispose();
+      throw error;
+    }
+    this.replaceHead(head);
+    this.trainingRun++;
     this.training = IDLE_TRAINING;
     return { examples: parsed.examples.length, labels: new Set(parsed.examples.map((e) => e.label)).size, head: head !== null };
   }
 
   /** The head persists in IndexedDB; load it at the first classification after start-up. */
   private loadHeadOnce(): Promise<void> {
-    this.headLoading ??= loadHead()
+    if (this.headLoading) return this.headLoading;
+    const loading: Promise<void> = loadHead()
       .then(async (record) => {
-        if (record && !this.head) this.head = await UserHead.deserialize(record.head);
+        const head = record ? await UserHead.deserialize(record.head) : null;
+        // A training or an import may have set a newer head while this one was read.
+        if (this.headLoading === loading && !this.head) this.head = head;
+        else head?.dispose();
       })
       .catch((error: unknown) => {
         console.warn('Spotter: the saved head could not be loaded; retrain to replace it.', error);
       });
-    return this.headLoading;
+    this.headLoading = loading;
+    return loading;
   }
 }
 

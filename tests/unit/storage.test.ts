@@ -151,7 +151,7 @@ describe('dataset file', () => {
     expect(() => parseDataset(serializeDataset([{ ...example('ants', 3), embedding: nan, id: 1 }], undefined))).toThrow(/not a number/);
     // Even past the parser, an import that fails half-way leaves the old data in place.
     await expect(replaceEverything([example('ants', 1), example('unknown', 2)], null)).rejects.toThrow(/reserved/);
-    const duplicateId = [{ ...example('ants', 1), id: 5 }, { ...example('bees', 2), id: 5 }] as Omit<ExampleRecord, 'id'>[];
+    const duplicateId = [{ ...example('ants', 1), id: 5 }, { ...example('bees', 2), id: 5 }] as unknown as Omit<ExampleRecord, 'id'>[];
     await expect(replaceEverything(duplicateId, null)).rejects.toThrow();
     expect((await allExamples()).map((e) => e.label)).toEqual(['mine']);
     expect((await loadHead())!.head.labels).toEqual(['mine', 'yours']);

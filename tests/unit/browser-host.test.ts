@@ -1,0 +1,84 @@
+/**
+ * The engine host's training and import rules, in Node: training needs no model or image, only
+ * storage (fake-indexeddb, as in storage.test.ts) and TF.js.
+ */
+import 'fake-indexeddb/auto';
+import '@tensorflow/tfjs-backend-wasm';
+import * as tf from '@tensorflow/tfjs';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { BrowserEngineHost } from '../../src/engine/browser-host';
+import type { TrainingState } from '../../src/shared/protocol';
+import { closeDatabaseForTests } from '../../src/storage/database';
+import { addExample } from '../../src/storage/dataset';
+import { serializeDataset } from '../../src/storage/dataset-file';
+import { loadHead } from '../../src/storage/head-store';
+
+beforeAll(async () => {
+  await tf.setBackend('wasm');
+});
+
+afterEach(async () => {
+  closeDatabaseForTests();
+  await new Promise<void>((resolve) => {
+    const request = indexedDB.deleteDatabase('spotter');
+    request.onsuccess = request.onerror = request.onblocked = () => resolve();
+  });
+});
+
+/** Two well separated labels of `count` examples each. */
+async function storeExamples(labels: string[], count: number): Promise<void> {
+  for (const [index, label] of labels.entries()) {
+    for (let i = 0; i < count; i++) {
+      const embedding = Float32Array.from({ length: 1280 }, (_, j) => (j % labels.length === index ? 1 : 0) + ((i * 7 + j) % 5) * 0.01);
+      await addExample({ label, embedding, thumbnail: 'data:image/jpeg;base64,AAAA', imageUrl: `https://example.com/${label}/${i}.jpg`, pageUrl: 'https://example.com/', createdAt: i });
+    }
+  }
+}
+
+async function finished(host: BrowserEngineHost): Promise<TrainingState> {
+  for (;;) {
+    const state = await host.handle({ type: 'training-status' });
+    if (state.phase !== 'running') return state;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+describe('BrowserEngineHost training', () => {
+  it('runs one training at a time: a second Retrain at once joins the first', async () => {
+    await storeExamples(['ants', 'bees'], 6);
+    const host = new BrowserEngineHost((path) => `file:///nowhere/${path}`);
+    const [first, second] = await Promise.all([host.handle({ type: 'train', options: { epochs: 12 } }), host.handle({ type: 'train', options: { epochs: 12 } })]);
+    expect(first.phase).toBe('running');
+    expect(second.startedAt).toBe(first.startedAt);
+    const done = await finished(host);
+    expect(done.phase).toBe('done');
+    // One run's epochs, each once and in order (two interleaved runs would give 1, 1, 2, 2, …).
+    expect(done.epochs.map((log) => log.epoch)).toEqual(done.epochs.map((_, i) => i + 1));
+    expect((await loadHead())!.head.labels).toEqual(['ants', 'bees']);
+  });
+
+  it('refuses an import while training, changing nothing, and accepts it afterwards', async () => {
+    await storeExamples(['ants', 'bees'], 6);
+    const host = new BrowserEngineHost((path) => `file:///nowhere/${path}`);
+    const file = serializeDataset(
+      [0, 1, 2, 3].map((i) => ({ id: i + 1, label: i < 2 ? 'cats' : 'dogs', embedding: new Float32Array(1280).fill(i), thumbnail: 'data:image/jpeg;base64,AAAA', imageUrl: 'x', pageUrl: 'y', createdAt: i })),
+      undefined,
+    );
+    await host.handle({ type: 'train', options: { epochs: 12 } });
+    await expect(host.handle({ type: 'import-dataset', text: file })).rejects.toThrow(/training a model right now.*nothing was changed/);
+    expect((await finished(host)).phase).toBe('done');
+    expect((await host.handle({ type: 'list-dataset' })).labels.map((l) => l.label)).toEqual(['ants', 'bees']);
+
+    expect(await host.handle({ type: 'import-dataset', text: file })).toEqual({ examples: 4, labels: 2, head: false });
+    expect((await host.handle({ type: 'list-dataset' })).labels.map((l) => l.label)).toEqual(['cats', 'dogs']);
+    expect(await loadHead()).toBeUndefined();
+    expect((await host.handle({ type: 'training-status' })).phase).toBe('idle');
+  });
+
+  it('says what is missing and keeps the last result when there is too little to train on', async () => {
+    await storeExamples(['ants'], 3);
+    const host = new BrowserEngineHost((path) => `file:///nowhere/${path}`);
+    await expect(host.handle({ type: 'train', options: {} })).rejects.toThrow('Add at least 2 examples to each of at least 2 labels (now: ants 3).');
+    expect((await host.handle({ type: 'training-status' })).phase).toBe('idle');
+  });
+});
