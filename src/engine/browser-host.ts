@@ -10,7 +10,7 @@ import { storedBackendChoice } from '../storage/backend-choice';
 import type { ExampleRecord } from '../storage/database';
 import { addExample, allExamples, deleteExample, deleteLabel, renameLabel, replaceEverything } from '../storage/dataset';
 import { parseDataset, serializeDataset, toBase64 } from '../storage/dataset-file';
-import { loadHead, saveHead } from '../storage/head-store';
+import { deleteHead, loadHead, saveHead } from '../storage/head-store';
 import { distortionSeedOf } from './distort';
 import { SpotterEngine } from './engine';
 import { DEFAULT_TRAIN_OPTIONS, trainabilityProblem, trainHead, unknownThreshold, UserHead, type TrainingExample, type TrainOptions } from './head';
@@ -66,6 +66,8 @@ export class BrowserEngineHost {
         return this.training;
       case 'export-head':
         return this.exportHead();
+      case 'forget-model':
+        return this.forgetModel();
       case 'export-dataset':
         return { text: serializeDataset(await allExamples(), await loadHead()) };
       case 'import-dataset':
@@ -192,6 +194,14 @@ export class BrowserEngineHost {
     if (!this.head) throw new SpotterError('bad-message', 'There is no trained model yet: label some images and press Retrain first.');
     const files = await this.head.exportFiles();
     return { modelJson: files.modelJson, weightsBase64: toBase64(files.weights), labelsJson: files.labelsJson };
+  }
+
+  private async forgetModel(): Promise<ResultOf<'forget-model'>> {
+    if (this.training.phase === 'running') throw new SpotterError('bad-message', 'Spotter is training a model right now. Try again when it has finished.');
+    const forgotten = await deleteHead();
+    this.replaceHead(null);
+    this.training = IDLE_TRAINING;
+    return { forgotten };
   }
 
   private async importDataset(text: string): Promise<ResultOf<'import-dataset'>> {

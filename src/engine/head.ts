@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { seededRandom } from './seeded-random';
+import { DEFAULT_TRAIN_OPTIONS, type TrainOptions } from './train-options';
 
 /**
  * The user's own classifier: a small TF.js layers model trained on MobileNet embeddings.
@@ -21,33 +22,6 @@ export interface TrainingExample {
    * Poets' "distortions"). Extra training rows only: validation and reports use `embedding`.
    */
   distortions?: readonly Float32Array[];
-}
-
-export interface TrainOptions {
-  /** Most epochs; early stopping usually ends sooner. */
-  epochs: number;
-  /** Adam's learning rate. */
-  learningRate: number;
-  /** At least this many examples a step (see MAX_STEPS_PER_EPOCH). */
-  batchSize: number;
-  /** 0: one Dense+softmax on the embedding; >0: Dense(relu) + Dropout + Dense(softmax). */
-  hiddenUnits: number;
-  /** Dropout after the hidden layer (unused when hiddenUnits is 0). */
-  dropoutRate: number;
-  /** L2 penalty on the Dense kernels: with a handful of examples per label it keeps the head from memorising them. */
-  l2: number;
-  /** Share of each label held out for validation, e.g. 0.15 (labels with fewer than 4 examples give none); 0: none. */
-  validationFraction: number;
-  /** Epochs without a better validation loss (training loss when there is no validation data) before stopping. */
-  patience: number;
-  /** Seeds the split, the weight initialisers and the shuffling, so a run repeats exactly (dropout excepted). */
-  seed: number;
-  /**
-   * After a run with validation data (which gives the live validation curves, early stopping and
-   * an honest report): train a fresh head on every example with the same settings and keep that
-   * one, so the final head does not lose the held-out examples (worth ~4 points with 12 per label).
-   */
-  refitOnAll: boolean;
 }
 
 /*
@@ -97,18 +71,8 @@ export function copiesPerExample(exampleCount: number): number {
  */
 export const MAX_STEPS_PER_EPOCH = 16;
 
-export const DEFAULT_TRAIN_OPTIONS: TrainOptions = {
-  epochs: 30,
-  learningRate: 0.001,
-  batchSize: 16,
-  hiddenUnits: 0,
-  dropoutRate: 0.2,
-  l2: 0.03,
-  validationFraction: 0.15,
-  patience: 10,
-  seed: 42,
-  refitOnAll: true,
-};
+// The options and their defaults live in a TF.js-free module, so the popup can show the defaults.
+export { DEFAULT_TRAIN_OPTIONS, type TrainOptions } from './train-options';
 
 export interface EpochLog {
   /** 1-based, as a chart would label it. */

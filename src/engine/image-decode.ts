@@ -21,7 +21,8 @@ async function decodeFullSize(blob: Blob): Promise<ImageBitmap> {
     return await createImageBitmap(blob);
   } catch {
     // SVG cannot go through createImageBitmap(blob) in Chromium, but an <img> renders it.
-    if (blob.type === 'image/svg+xml') return decodeThroughImageElement(blob);
+    // The type can carry parameters: "image/svg+xml; charset=utf-8".
+    if (blob.type.split(';')[0]!.trim().toLowerCase() === 'image/svg+xml') return decodeThroughImageElement(blob);
     const kind = blob.type ? ` (the server says it is ${blob.type})` : '';
     throw new SpotterError('not-image', `This file is not an image Spotter can read${kind}.`);
   }
@@ -37,9 +38,9 @@ async function decodeThroughImageElement(blob: Blob): Promise<ImageBitmap> {
       image.onerror = () => reject(new SpotterError('not-image', 'This SVG image could not be rendered.'));
       image.src = url;
     });
-    const width = image.naturalWidth || 512;
-    const height = image.naturalHeight || 512;
-    return await createImageBitmap(image, { resizeWidth: width, resizeHeight: height });
+    // Drawn straight at the size the engine needs: an SVG can declare any size at all.
+    const size = decodeSize(image.naturalWidth || 512, image.naturalHeight || 512);
+    return await createImageBitmap(image, { resizeWidth: size.width, resizeHeight: size.height });
   } finally {
     URL.revokeObjectURL(url);
   }

@@ -150,6 +150,8 @@ export const BackgroundRequestSchema = v.variant('type', [
   v.object({ type: v.literal('train'), options: v.partial(TrainOptionsSchema) }),
   v.object({ type: v.literal('training-status') }),
   v.object({ type: v.literal('export-head') }),
+  /** Drops the trained model (the examples stay): classifications show ImageNet's labels only. */
+  v.object({ type: v.literal('forget-model') }),
   v.object({ type: v.literal('export-dataset') }),
   v.object({ type: v.literal('import-dataset'), text: v.pipe(v.string(), v.maxLength(512 * 1024 * 1024)) }),
 ]);
@@ -172,6 +174,7 @@ export const RESULT_SCHEMAS = {
   train: TrainingStateSchema,
   'training-status': TrainingStateSchema,
   'export-head': v.object({ modelJson: v.string(), weightsBase64: v.string(), labelsJson: v.string() }),
+  'forget-model': v.object({ forgotten: v.boolean() }),
   'export-dataset': v.object({ text: v.string() }),
   'import-dataset': v.object({ examples: v.number(), labels: v.number(), head: v.boolean() }),
 } satisfies Record<RequestType, v.GenericSchema>;

@@ -1,0 +1,43 @@
+/**
+ * The head's training options and their defaults. No TF.js here: the popup imports this to show
+ * the defaults in its Advanced section. Why these values: see the measurements in head.ts.
+ */
+export interface TrainOptions {
+  /** Most epochs; early stopping usually ends sooner. */
+  epochs: number;
+  /** Adam's learning rate. */
+  learningRate: number;
+  /** At least this many examples a step (see MAX_STEPS_PER_EPOCH in head.ts). */
+  batchSize: number;
+  /** 0: one Dense+softmax on the embedding; >0: Dense(relu) + Dropout + Dense(softmax). */
+  hiddenUnits: number;
+  /** Dropout after the hidden layer (unused when hiddenUnits is 0). */
+  dropoutRate: number;
+  /** L2 penalty on the Dense kernels: with a handful of examples per label it keeps the head from memorising them. */
+  l2: number;
+  /** Share of each label held out for validation, e.g. 0.15 (labels with fewer than 4 examples give none); 0: none. */
+  validationFraction: number;
+  /** Epochs without a better validation loss (training loss when there is no validation data) before stopping. */
+  patience: number;
+  /** Seeds the split, the weight initialisers and the shuffling, so a run repeats exactly (dropout excepted). */
+  seed: number;
+  /**
+   * After a run with validation data (which gives the live validation curves, early stopping and
+   * an honest report): train a fresh head on every example with the same settings and keep that
+   * one, so the final head does not lose the held-out examples (worth ~4 points with 12 per label).
+   */
+  refitOnAll: boolean;
+}
+
+export const DEFAULT_TRAIN_OPTIONS: TrainOptions = {
+  epochs: 30,
+  learningRate: 0.001,
+  batchSize: 16,
+  hiddenUnits: 0,
+  dropoutRate: 0.2,
+  l2: 0.03,
+  validationFraction: 0.15,
+  patience: 10,
+  seed: 42,
+  refitOnAll: true,
+};
