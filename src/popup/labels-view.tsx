@@ -1,8 +1,10 @@
 import { useEffect, useState } from 'preact/hooks';
 import { ask } from '../shared/client';
 import { toErrorInfo } from '../shared/errors';
+import { normaliseLabel } from '../shared/labels';
 import type { Dataset } from '../shared/protocol';
-import { download, labelsFromFolder, readAsDataUrl } from './files';
+import { InlineConfirm } from './confirm';
+import { download, imageFilesOnly, labelsFromFolder, readAsDataUrl, type FolderUpload } from './files';
 
 /** The user's dataset: per-label counts and thumbnails, edits, "Add images", export/import. */
 export function LabelsView(props: { labelsVersion: number; onLabelsChanged: () => void }) {
@@ -10,6 +12,7 @@ export function LabelsView(props: { labelsVersion: number; onLabelsChanged: () =
   const [dataset, setDataset] = useState<Dataset | null>(null);
   const [message, setMessage] = useState<{ kind: 'info' | 'error'; text: string } | null>(null);
   const [busy, setBusy] = useState(false);
+  const [pendingImport, setPendingImport] = useState<File | null>(null);
 
   useEffect(() => {
     ask({ type: 'list-dataset' }).then(setDataset, (e: unknown) => setMessage({ kind: 'error', text: toErrorInfo(e).message }));
@@ -28,9 +31,11 @@ export function LabelsView(props: { labelsVersion: number; onLabelsChanged: () =
     }
   };
 
-  const addFiles = (files: { file: File; label: string }[]) =>
+  const addFiles = ({ files, skipped }: FolderUpload) =>
     run(async () => {
       const failed: string[] = [];
+      const notes = skipped.length > 0 ? ` Left out: ${skipped.join('; ')}.` : '';
+      if (files.length === 0) throw new Error(`No images to add.${notes}`);
       for (const [i, { file, label }] of files.entries()) {
         setMessage({ kind: 'info', text: `Adding ${i + 1} / ${files.length}…` });
         try {
@@ -40,7 +45,7 @@ export function LabelsView(props: { labelsVersion: number; onLabelsChanged: () =
         }
       }
       const added = files.length - failed.length;
-      return `Added ${added} image${added === 1 ? '' : 's'}.${failed.length ? ` ${failed.length} could not be added: ${failed.join('; ')}` : ''}`;
+      return `Added ${added} image${added === 1 ? '' : 's'}.${failed.length ? ` ${failed.length} could not be added: ${failed.join('; ')}` : ''}${notes}`;
     });
 
   if (!dataset) return <p>{message?.text ?? 'Loading your labels…'}</p>;
@@ -83,7 +88,7 @@ export function LabelsView(props: { labelsVersion: number; onLabelsChanged: () =
         <button type="button" disabled={busy} onClick={() => run(exportDataset)}>
           Export everything
         </button>
-        <label class="file-button">
+        <label class="file-button" aria-disabled={busy}>
           Import…
           <input
             type="file"
@@ -92,44 +97,67 @@ export function LabelsView(props: { labelsVersion: number; onLabelsChanged: () =
             onChange={(e) => {
               const file = e.currentTarget.files?.[0];
               e.currentTarget.value = '';
-              if (file) void run(() => importDataset(file));
+              if (file) setPendingImport(file);
             }}
           />
         </label>
+        {pendingImport && (
+          <InlineConfirm
+            question={`Replace all your labels and the trained model with ${pendingImport.name}?`}
+            confirmLabel="Replace"
+            onConfirm={() => {
+              const file = pendingImport;
+              setPendingImport(null);
+              void run(() => importDataset(file));
+            }}
+            onCancel={() => setPendingImport(null)}
+          />
+        )}
       </section>
     </div>
   );
 }
 
-function AddImages(props: { disabled: boolean; knownLabels: string[]; onAdd: (files: { file: File; label: string }[]) => void }) {
+function AddImages(props: { disabled: boolean; knownLabels: string[]; onAdd: (upload: FolderUpload) => void }) {
   const [label, setLabel] = useState('');
+  // Checked before any file is read, so a bad label is said once, not once per file.
+  let labelProblem: string | null = null;
+  try {
+    normaliseLabel(label);
+  } catch (e) {
+    labelProblem = label.trim() ? toErrorInfo(e).message : 'Type a label first.';
+  }
+  const filesDisabled = props.disabled || labelProblem !== null;
   return (
     <details class="add-images">
       <summary>Add images</summary>
       <p>
         <label>
           Label{' '}
-          <input list="known-labels" value={label} onInput={(e) => setLabel(e.currentTarget.value)} placeholder="e.g. tulips" />
+          <input list="known-labels" value={label} onInput={(e) => setLabel(e.currentTarget.value)} placeholder="e.g. tulips" aria-describedby="add-images-hint" />
         </label>
         <datalist id="known-labels">
           {props.knownLabels.map((l) => (
             <option key={l} value={l} />
           ))}
         </datalist>{' '}
-        <label class="file-button" aria-disabled={props.disabled || !label.trim()}>
+        <label class="file-button" aria-disabled={filesDisabled}>
           Choose images…
           <input
             type="file"
             accept="image/*"
             multiple
-            disabled={props.disabled || !label.trim()}
+            disabled={filesDisabled}
             onChange={(e) => {
               const files = [...(e.currentTarget.files ?? [])];
               e.currentTarget.value = '';
-              props.onAdd(files.map((file) => ({ file, label })));
+              props.onAdd(imageFilesOnly(files.map((file) => ({ file, label }))));
             }}
           />
-        </label>
+        </label>{' '}
+        <span id="add-images-hint" class="muted">
+          {labelProblem}
+        </span>
       </p>
       <p>
         Or a folder whose sub-folders are the labels (like Teachable Machine):{' '}
@@ -154,13 +182,21 @@ function AddImages(props: { disabled: boolean; knownLabels: string[]; onAdd: (fi
 function LabelEdits(props: { label: string; others: string[]; disabled: boolean; run: (work: () => Promise<string>) => Promise<void> }) {
   const { label, others, disabled, run } = props;
   const [newName, setNewName] = useState('');
-  const [mergeInto, setMergeInto] = useState('');
+  const [chosenMerge, setMergeInto] = useState('');
+  const [confirmingDelete, setConfirmingDelete] = useState(false);
+  // A choice whose label was renamed or deleted meanwhile is no choice.
+  const mergeInto = others.includes(chosenMerge) ? chosenMerge : '';
+  const [confirmingRenameMerge, setConfirmingRenameMerge] = useState(false);
+  const existingNamed = (name: string) => others.find((other) => other.toLowerCase() === name.trim().replace(/\s+/g, ' ').toLowerCase());
+  const rename = (to: string) => void run(async () => `Renamed ${(await ask({ type: 'rename-label', from: label, to })).moved} examples to "${existingNamed(to) ?? normaliseLabel(to)}".`);
   return (
     <div class="label-edits">
       <form
         onSubmit={(e) => {
           e.preventDefault();
-          void run(async () => `Renamed ${(await ask({ type: 'rename-label', from: label, to: newName })).moved} examples to "${newName.trim()}".`);
+          // Renaming onto another label merges the two: ask first.
+          if (existingNamed(newName)) setConfirmingRenameMerge(true);
+          else rename(newName);
         }}
       >
         <input aria-label={`New name for ${label}`} placeholder="New name" value={newName} onInput={(e) => setNewName(e.currentTarget.value)} />
@@ -168,6 +204,17 @@ function LabelEdits(props: { label: string; others: string[]; disabled: boolean;
           Rename
         </button>
       </form>
+      {confirmingRenameMerge && (
+        <InlineConfirm
+          question={`"${existingNamed(newName) ?? newName}" already exists: merge "${label}" into it?`}
+          confirmLabel="Merge"
+          onConfirm={() => {
+            setConfirmingRenameMerge(false);
+            rename(newName);
+          }}
+          onCancel={() => setConfirmingRenameMerge(false)}
+        />
+      )}
       {others.length > 0 && (
         <form
           onSubmit={(e) => {
@@ -188,16 +235,21 @@ function LabelEdits(props: { label: string; others: string[]; disabled: boolean;
           </button>
         </form>
       )}
-      <button
-        type="button"
-        class="danger"
-        disabled={disabled}
-        onClick={() => {
-          if (confirm(`Delete the label "${label}" and all its examples?`)) void run(async () => `Deleted ${(await ask({ type: 'delete-label', label })).deleted} examples.`);
-        }}
-      >
-        Delete label
-      </button>
+      {confirmingDelete ? (
+        <InlineConfirm
+          question={`Delete "${label}" and all its examples?`}
+          confirmLabel="Delete"
+          onConfirm={() => {
+            setConfirmingDelete(false);
+            void run(async () => `Deleted ${(await ask({ type: 'delete-label', label })).deleted} examples.`);
+          }}
+          onCancel={() => setConfirmingDelete(false)}
+        />
+      ) : (
+        <button type="button" class="danger" disabled={disabled} onClick={() => setConfirmingDelete(true)}>
+          Delete label
+        </button>
+      )}
     </div>
   );
 }
@@ -217,7 +269,6 @@ async function exportDataset(): Promise<string> {
 }
 
 async function importDataset(file: File): Promise<string> {
-  if (!confirm(`Replace all your labels and the trained model with ${file.name}?`)) return 'Import cancelled.';
   const summary = await ask({ type: 'import-dataset', text: await file.text() });
   return `Imported ${summary.examples} examples in ${summary.labels} labels${summary.head ? ' and the trained model' : ''}.`;
 }

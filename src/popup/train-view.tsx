@@ -1,17 +1,55 @@
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { ask } from '../shared/client';
 import { toErrorInfo } from '../shared/errors';
 import { formatMs, formatPercent } from '../shared/format';
+import { DEFAULT_TRAIN_OPTIONS } from '../engine/train-options';
 import type { Dataset, TrainingReportMessage, TrainingState } from '../shared/protocol';
 import { LineChart } from './chart';
+import { InlineConfirm } from './confirm';
 
 const POLL_MS = 300;
+/** Failed progress reads in a row before the view stops asking (the engine may be restarting). */
+const MAX_POLL_FAILURES = 5;
 
-interface Advanced {
-  epochs: string;
-  learningRate: string;
-  batchSize: string;
-  hiddenUnits: string;
+type AdvancedKey = 'epochs' | 'learningRate' | 'batchSize' | 'hiddenUnits';
+type Advanced = Record<AdvancedKey, string>;
+
+/** The Advanced fields, their limits (the protocol's) and the defaults shown as placeholders. */
+const ADVANCED_FIELDS: readonly { key: AdvancedKey; title: string; min: number; max: number; integer: boolean }[] = [
+  { key: 'epochs', title: 'Epochs (max)', min: 1, max: 500, integer: true },
+  { key: 'learningRate', title: 'Learning rate', min: 0.00001, max: 1, integer: false },
+  { key: 'batchSize', title: 'Batch size', min: 1, max: 1024, integer: true },
+  { key: 'hiddenUnits', title: 'Hidden units (0 = none)', min: 0, max: 1024, integer: true },
+];
+
+/** The options the user set, or a sentence saying which one is wrong. */
+function advancedOptions(advanced: Advanced): { options: Partial<Record<AdvancedKey, number>> } | { problem: string } {
+  const options: Partial<Record<AdvancedKey, number>> = {};
+  for (const { key, title, min, max, integer } of ADVANCED_FIELDS) {
+    const text = advanced[key].trim();
+    if (text === '') continue;
+    const value = Number(text);
+    if (!Number.isFinite(value) || value < min || value > max || (integer && !Number.isInteger(value))) {
+      return { problem: `${title} must be ${integer ? 'a whole number' : 'a number'} from ${min} to ${max}.` };
+    }
+    options[key] = value;
+  }
+  return { options };
+}
+
+/** How the stored model differs from the examples now, in words; null when it is up to date. */
+function staleness(dataset: Dataset): string | null {
+  if (!dataset.head) return null;
+  const trainable = dataset.labels.filter((l) => l.count >= 2).map((l) => l.label);
+  const missing = dataset.head.labels.filter((label) => !trainable.includes(label));
+  const added = trainable.filter((label) => !dataset.head!.labels.includes(label));
+  const newer = dataset.labels.reduce((n, l) => n + l.examples.filter((e) => e.createdAt > dataset.head!.trainedAt).length, 0);
+  const changes = [
+    ...(missing.length ? [`${missing.map((l) => `"${l}"`).join(', ')} no longer ${missing.length === 1 ? 'has' : 'have'} examples enough`] : []),
+    ...(added.length ? [`${added.map((l) => `"${l}"`).join(', ')} ${added.length === 1 ? 'is' : 'are'} new`] : []),
+    ...(newer > 0 ? [`${newer} example${newer === 1 ? '' : 's'} added`] : []),
+  ];
+  return changes.length ? `Your examples changed since the model was trained (${changes.join('; ')}). Retrain to bring it up to date.` : null;
 }
 
 /** Retrain, watch it learn (like TensorBoard did for TF for Poets), then see how well it does per label. */
@@ -20,23 +58,40 @@ export function TrainView(props: { labelsVersion: number; visible: boolean }) {
   const [training, setTraining] = useState<TrainingState | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [advanced, setAdvanced] = useState<Advanced>({ epochs: '', learningRate: '', batchSize: '', hiddenUnits: '' });
+  const [pollError, setPollError] = useState<string | null>(null);
+  const [starting, setStarting] = useState(false);
+  const lastPhase = useRef<TrainingState['phase'] | null>(null);
+  useEffect(() => {
+    lastPhase.current = training?.phase ?? null;
+  }, [training]);
+  const [confirmingForget, setConfirmingForget] = useState(false);
+  const [forgetVersion, setForgetVersion] = useState(0);
 
   useEffect(() => {
     ask({ type: 'list-dataset' }).then(setDataset, (e: unknown) => setError(toErrorInfo(e).message));
-  }, [props.labelsVersion, training?.phase]);
+  }, [props.labelsVersion, training?.phase, forgetVersion]);
 
   // Training runs in the engine whether or not the popup is open: reopening picks it up here.
   useEffect(() => {
     let stop = false;
     let timer = 0;
+    let failures = 0;
     const poll = async () => {
       try {
         const state = await ask({ type: 'training-status' });
         if (stop) return;
+        failures = 0;
+        // The engine restarted mid-run (its page was closed or crashed): the run is gone, say so.
+        const interrupted = lastPhase.current === 'running' && state.phase === 'idle';
+        setPollError(interrupted ? "The training was interrupted (Spotter's engine restarted). Press Retrain to start again." : null);
         setTraining(state);
         if (state.phase === 'running') timer = window.setTimeout(poll, POLL_MS);
       } catch (e) {
-        if (!stop) setError(toErrorInfo(e).message);
+        if (stop) return;
+        failures++;
+        setPollError(`${toErrorInfo(e).message}${failures < MAX_POLL_FAILURES ? ' Trying again…' : ''}`);
+        // One lost answer must not freeze the view on "Training…".
+        if (failures < MAX_POLL_FAILURES) timer = window.setTimeout(poll, POLL_MS * 2 ** failures);
       }
     };
     void poll();
@@ -48,13 +103,25 @@ export function TrainView(props: { labelsVersion: number; visible: boolean }) {
 
   const start = async () => {
     setError(null);
-    const options = Object.fromEntries(
-      Object.entries(advanced)
-        .filter(([, value]) => value.trim() !== '')
-        .map(([key, value]) => [key, Number(value)]),
-    );
+    const parsed = advancedOptions(advanced);
+    if ('problem' in parsed) return setError(parsed.problem);
+    setStarting(true);
     try {
-      setTraining(await ask({ type: 'train', options }));
+      setTraining(await ask({ type: 'train', options: parsed.options }));
+    } catch (e) {
+      setError(toErrorInfo(e).message);
+    } finally {
+      setStarting(false);
+    }
+  };
+
+  const forget = async () => {
+    setConfirmingForget(false);
+    setError(null);
+    try {
+      await ask({ type: 'forget-model' });
+      setTraining(null);
+      setForgetVersion((n) => n + 1);
     } catch (e) {
       setError(toErrorInfo(e).message);
     }
@@ -63,14 +130,15 @@ export function TrainView(props: { labelsVersion: number; visible: boolean }) {
   const running = training?.phase === 'running';
   const enough = dataset ? dataset.labels.filter((l) => l.count >= 2).length >= 2 : false;
   const report: TrainingReportMessage | null = training?.report ?? (training?.phase === 'running' ? null : (dataset?.head?.report ?? null));
+  const stale = dataset && !running ? staleness(dataset) : null;
   const epochs = running || training?.phase === 'done' || training?.phase === 'failed' ? training.epochs : (report?.epochs ?? []);
 
   return (
     <div class="train-view">
       {!enough && <p class="hint">Retraining needs at least 2 labels with at least 2 examples each.</p>}
       <div class="train-actions">
-        <button type="button" class="primary" onClick={() => void start()} disabled={running || !enough} data-testid="retrain">
-          {running ? 'Training…' : 'Retrain'}
+        <button type="button" class="primary" onClick={() => void start()} disabled={running || starting || !enough} data-testid="retrain">
+          {running || starting ? 'Training…' : 'Retrain'}
         </button>
         {running && (
           <span data-testid="training-progress">
@@ -79,26 +147,45 @@ export function TrainView(props: { labelsVersion: number; visible: boolean }) {
         )}
         {training?.phase === 'done' && <span data-testid="training-done">Done: the new model is in use.</span>}
         {training?.phase === 'failed' && <span class="error">Training failed: {training.error}</span>}
+        {dataset?.head && !running && !confirmingForget && (
+          <button type="button" class="danger" onClick={() => setConfirmingForget(true)} data-testid="forget-model">
+            Forget the model
+          </button>
+        )}
+        {confirmingForget && (
+          <InlineConfirm
+            question="Forget the trained model? Your examples stay; classifications show ImageNet's labels only."
+            confirmLabel="Forget"
+            onConfirm={() => void forget()}
+            onCancel={() => setConfirmingForget(false)}
+          />
+        )}
       </div>
-      {error && (
-        <p class="error" role="alert">
-          {error}
+      {stale && (
+        <p class="hint" data-testid="stale-model">
+          {stale}
         </p>
       )}
+      {[error, pollError].filter(Boolean).map((text) => (
+        <p class="error" role="alert" key={text}>
+          {text}
+        </p>
+      ))}
       <details class="advanced">
         <summary>Advanced</summary>
         <div class="advanced-grid">
-          {(
-            [
-              ['epochs', 'Epochs (max)', '100'],
-              ['learningRate', 'Learning rate', '0.003'],
-              ['batchSize', 'Batch size', '16'],
-              ['hiddenUnits', 'Hidden units (0 = none)', '0'],
-            ] as const
-          ).map(([key, title, placeholder]) => (
+          {ADVANCED_FIELDS.map(({ key, title, min, max, integer }) => (
             <label key={key}>
               {title}
-              <input type="number" min="0" step="any" placeholder={placeholder} value={advanced[key]} onInput={(e) => setAdvanced({ ...advanced, [key]: e.currentTarget.value })} />
+              <input
+                type="number"
+                min={min}
+                max={max}
+                step={integer ? 1 : 'any'}
+                placeholder={String(DEFAULT_TRAIN_OPTIONS[key])}
+                value={advanced[key]}
+                onInput={(e) => setAdvanced({ ...advanced, [key]: e.currentTarget.value })}
+              />
             </label>
           ))}
         </div>

@@ -1,16 +1,10 @@
 /** The user's labelled examples and their edits. Label names are trimmed and never empty. */
 import { SpotterError } from '../shared/errors';
+import { normaliseLabel } from '../shared/labels';
 import { database, type ExampleRecord, type HeadRecord } from './database';
 
-export const MAX_LABEL_LENGTH = 60;
-
-export function normaliseLabel(raw: string): string {
-  const label = raw.trim().replace(/\s+/g, ' ');
-  if (!label) throw new SpotterError('bad-message', 'A label needs at least one letter.');
-  if (label.length > MAX_LABEL_LENGTH) throw new SpotterError('bad-message', `Labels are at most ${MAX_LABEL_LENGTH} characters.`);
-  if (label.toLowerCase() === 'unknown') throw new SpotterError('bad-message', '"unknown" is reserved for images Spotter is unsure about.');
-  return label;
-}
+// The rules live in shared/ so that the popup can check a label before it reads any file.
+export { MAX_LABEL_LENGTH, normaliseLabel } from '../shared/labels';
 
 /** The labels in use, each once (read from the label index: no example is deserialised). */
 export async function labelNames(): Promise<string[]> {

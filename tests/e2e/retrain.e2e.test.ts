@@ -4,11 +4,13 @@
  * and the user's labels then come first in the right-click overlay for the photos it never saw.
  * The head and the examples survive a browser restart.
  */
+import { readdirSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT } from '../../scripts/paths';
+import { RETRAIN_DIR } from '../support/photos';
 import { E2E_BROWSERS, launchSpotter, type SpotterSession } from './support/browsers';
 import { flowerPage, flowerPhotos, TEACH_PER_CLASS } from './support/flowers';
 import { startServer, type FixtureServer } from './support/fixture-server';
@@ -174,10 +176,11 @@ describe.each(E2E_BROWSERS)('Spotter in %s: teach your own labels', (browserName
     });
     const file = path.join(SCREENSHOTS, `${browserName}-dataset.json`);
     await writeFile(file, exported);
-    panel.on('dialog', (dialog) => void dialog.accept());
     await panel.click('#tab-labels');
     const roses = await panel.waitForSelector('.label-group[data-label="roses"]');
+    // Deleting asks first, inside the page (window.confirm can close a toolbar popup).
     await (await roses!.$('button.danger'))!.click();
+    await (await roses!.waitForSelector('.inline-confirm .confirm-yes'))!.click();
     await panel.waitForFunction(() => !document.querySelector('.label-group[data-label="roses"]'));
 
     // A foreign file is refused with a clear message and changes nothing.
@@ -185,14 +188,47 @@ describe.each(E2E_BROWSERS)('Spotter in %s: teach your own labels', (browserName
     await writeFile(foreign, JSON.stringify({ name: 'some-package', version: '1.0.0' }));
     const input = (await panel.$('.transfer input[type="file"]'))!;
     await input.uploadFile(foreign);
+    await (await panel.waitForSelector('.transfer .confirm-yes'))!.click();
     await panel.waitForFunction(() => /not a Spotter dataset/.test(document.querySelector('[data-testid="labels-message"]')?.textContent ?? ''));
     expect(await panel.$$eval('.label-group', (els) => els.length)).toBe(labels.length - 1);
 
     await (await panel.$('.transfer input[type="file"]'))!.uploadFile(file);
+    expect(await panel.$eval('.transfer .inline-confirm', (el) => el.textContent)).toContain(`Replace all your labels and the trained model with ${browserName}-dataset.json?`);
+    await (await panel.waitForSelector('.transfer .confirm-yes'))!.click();
     await panel.waitForFunction(() => /Imported \d+ examples/.test(document.querySelector('[data-testid="labels-message"]')?.textContent ?? ''), { timeout: 30_000 });
     expect(await panel.$eval('[data-testid="labels-message"]', (el) => el.textContent)).toMatch(/Imported 61 examples in 5 labels and the trained model/);
     await panel.waitForSelector('.label-group[data-label="roses"]');
     expect(await panel.$$eval('.label-group', (els) => els.length)).toBe(labels.length);
+    await page.bringToFront();
+  });
+
+  it('"Add images" adds several files under one label, says what it left out, and the Train view says the model is out of date', async () => {
+    await panel.bringToFront();
+    await panel.click('#tab-labels');
+    await panel.click('.add-images summary');
+    const antsDir = path.join(RETRAIN_DIR, 'hymenoptera', 'ants');
+    const ants = readdirSync(antsDir).filter((file) => /\.jpe?g$/i.test(file)).sort().slice(0, 2).map((file) => path.join(antsDir, file));
+    const notAnImage = path.join(SCREENSHOTS, `${browserName}-not-an-image.txt`);
+    await writeFile(notAnImage, 'hello');
+    await panel.type('.add-images input[list="known-labels"]', 'ants');
+    await (await panel.$('.add-images input[type="file"][multiple]'))!.uploadFile(...ants, notAnImage);
+    await panel.waitForFunction(() => /Added 2 images\./.test(document.querySelector('[data-testid="labels-message"]')?.textContent ?? ''), { timeout: 60_000 });
+    expect(await panel.$eval('[data-testid="labels-message"]', (el) => el.textContent)).toContain(`Left out: ${browserName}-not-an-image.txt (not an image).`);
+    const group = (await panel.waitForSelector('.label-group[data-label="ants"]'))!;
+    expect(await group.$$eval('.thumbs img', (imgs) => imgs.length)).toBe(2);
+
+    // The model was trained before these examples (and the one "Label as" added): the Train view says so.
+    await panel.click('#tab-train');
+    const stale = await panel.waitForSelector('[data-testid="stale-model"]');
+    const text = await stale!.evaluate((el) => el.textContent);
+    expect(text).toContain('"ants" is new');
+    expect(text).toContain('3 examples added');
+
+    // Back to the flower labels, for the restart test below.
+    await panel.click('#tab-labels');
+    await (await (await panel.waitForSelector('.label-group[data-label="ants"]'))!.$('button.danger'))!.click();
+    await (await panel.waitForSelector('.label-group[data-label="ants"] .confirm-yes'))!.click();
+    await panel.waitForFunction(() => !document.querySelector('.label-group[data-label="ants"]'));
     await page.bringToFront();
   });
 

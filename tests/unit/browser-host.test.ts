@@ -75,6 +75,22 @@ describe('BrowserEngineHost training', () => {
     expect((await host.handle({ type: 'training-status' })).phase).toBe('idle');
   });
 
+  it('forgets the model on request, keeping the examples', async () => {
+    await storeExamples(['ants', 'bees'], 6);
+    const host = new BrowserEngineHost((path) => `file:///nowhere/${path}`);
+    await host.handle({ type: 'train', options: { epochs: 5 } });
+    await expect(host.handle({ type: 'forget-model' })).rejects.toThrow(/training a model right now/);
+    await finished(host);
+    expect((await host.handle({ type: 'list-dataset' })).head?.labels).toEqual(['ants', 'bees']);
+    expect(await host.handle({ type: 'forget-model' })).toEqual({ forgotten: true });
+    expect(await loadHead()).toBeUndefined();
+    const dataset = await host.handle({ type: 'list-dataset' });
+    expect(dataset.head).toBeNull();
+    expect(dataset.labels.map((l) => l.count)).toEqual([6, 6]);
+    expect(await host.handle({ type: 'forget-model' })).toEqual({ forgotten: false });
+    await expect(host.handle({ type: 'export-head' })).rejects.toThrow(/no trained model yet/);
+  });
+
   it('says what is missing and keeps the last result when there is too little to train on', async () => {
     await storeExamples(['ants'], 3);
     const host = new BrowserEngineHost((path) => `file:///nowhere/${path}`);

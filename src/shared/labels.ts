@@ -1,0 +1,13 @@
+/** What makes a label: the rules every context applies (the popup before reading files, storage before writing). */
+import { SpotterError } from './errors';
+
+export const MAX_LABEL_LENGTH = 60;
+
+/** Trims and collapses spaces; refuses empty, overlong and reserved names with a message for the user. */
+export function normaliseLabel(raw: string): string {
+  const label = raw.trim().replace(/\s+/g, ' ');
+  if (!label) throw new SpotterError('bad-message', 'A label needs at least one letter.');
+  if (label.length > MAX_LABEL_LENGTH) throw new SpotterError('bad-message', `Labels are at most ${MAX_LABEL_LENGTH} characters.`);
+  if (label.toLowerCase() === 'unknown') throw new SpotterError('bad-message', '"unknown" is reserved for images Spotter is unsure about.');
+  return label;
+}
