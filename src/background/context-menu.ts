@@ -7,6 +7,7 @@ import {
   type ContentCommand,
 } from '../shared/protocol';
 import { labelSummaries } from '../storage/dataset';
+import { sendToContentScript } from '../shared/content-script';
 
 /**
  * Images and videos have contexts of their own; canvases and CSS backgrounds do not, so the
@@ -44,7 +45,14 @@ export function listenForMenuClicks(): void {
 export function onMenuClicked(info: Menus.OnClickData, tab: Tabs.Tab | undefined): void {
   const command = commandFor(info);
   if (!command || tab?.id === undefined) return;
-  void sendToContentScript(tab, info.frameId ?? 0, command);
+  const tabId = tab.id;
+  sendToContentScript(tabId, info.frameId ?? 0, command).catch((error: unknown) => {
+    // The page cannot run Spotter's content script (a browser page, the extension store, a file:
+    // page without file access): there is no overlay to show the error in, so the toolbar says it.
+    void browser.action.setBadgeText({ tabId, text: '!' });
+    void browser.action.setBadgeBackgroundColor({ tabId, color: '#b3261e' });
+    void browser.action.setTitle({ tabId, title: `Spotter cannot work on this page (${error instanceof Error ? error.message : String(error)}). Browser pages and the extension store are off limits; for file: pages, allow access to file URLs in Spotter's details.` });
+  });
 }
 
 function commandFor(info: Menus.OnClickData): ContentCommand | null {
@@ -54,20 +62,4 @@ function commandFor(info: Menus.OnClickData): ContentCommand | null {
   if (id === NEW_LABEL_MENU_ID) return { type: 'label-target', ...target, label: null };
   if (id.startsWith(LABEL_MENU_ITEM_PREFIX)) return { type: 'label-target', ...target, label: id.slice(LABEL_MENU_ITEM_PREFIX.length) };
   return null;
-}
-
-async function sendToContentScript(tab: Tabs.Tab, frameId: number, command: ContentCommand): Promise<void> {
-  const tabId = tab.id!;
-  try {
-    await browser.tabs.sendMessage(tabId, command, { frameId });
-  } catch {
-    // Tabs opened before Spotter was installed or updated have no content script yet.
-    await injectContentScript(tabId, frameId);
-    await browser.tabs.sendMessage(tabId, command, { frameId });
-  }
-}
-
-async function injectContentScript(tabId: number, frameId: number): Promise<void> {
-  const files = browser.runtime.getManifest().content_scripts?.flatMap((script) => script.js ?? []) ?? [];
-  await browser.scripting.executeScript({ target: { tabId, frameIds: [frameId] }, files });
 }

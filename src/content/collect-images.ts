@@ -8,28 +8,38 @@ import type { PageImage } from '../shared/protocol';
 import { asImageTarget, type ImageTarget } from './find-image';
 
 export const MIN_RENDERED_SIDE = 48;
-/** getComputedStyle on every element of a huge page would stall it; backgrounds past this are skipped. */
-const MAX_ELEMENTS_SCANNED = 20_000;
+/** getComputedStyle on every element of a huge page would stall it: past this many, backgrounds are not looked for (media still are). */
+const MAX_BACKGROUND_CHECKS = 20_000;
+
+const isMedia = (element: Element) => element.localName === 'img' || element.localName === 'video' || element.localName === 'canvas';
 
 export class PageImageRegistry {
+  /**
+   * What each id showed when it was listed. Kept across collections, so an id the popup holds
+   * keeps meaning the same picture; entries go when their element leaves the page.
+   */
   private readonly targets = new Map<string, ImageTarget>();
-  /** An element keeps its id across collections, so the popup can ask again and add only what is new. */
-  private readonly ids = new WeakMap<Element, string>();
+  /** An element keeps its id while it shows the same URL; a new URL (slideshow, srcset swap) is a new id. */
+  private readonly ids = new WeakMap<Element, { url: string; imageId: string }>();
+  /** Ids differ between documents, so a popup that outlives a navigation cannot mix up two pages' images. */
+  private readonly documentKey = Math.random().toString(36).slice(2, 8);
   private nextId = 1;
 
   collect(root: Document = document): PageImage[] {
-    this.targets.clear();
+    for (const [imageId, target] of this.targets) if (!target.element.isConnected) this.targets.delete(imageId);
     const images: PageImage[] = [];
     const seenUrls = new Set<string>();
+    let backgroundChecks = 0;
     const scan = (doc: Document) => {
       const elements = doc.body?.getElementsByTagName('*') ?? [];
-      for (let i = 0; i < elements.length && i < MAX_ELEMENTS_SCANNED; i++) {
+      for (let i = 0; i < elements.length; i++) {
         const element = elements[i]!;
         if (element.localName === 'iframe') {
           const inner = sameOriginDocument(element as HTMLIFrameElement);
           if (inner) scan(inner);
           continue;
         }
+        if (!isMedia(element) && ++backgroundChecks > MAX_BACKGROUND_CHECKS) continue;
         const image = this.describe(element);
         if (!image || seenUrls.has(image.url)) continue;
         seenUrls.add(image.url);
@@ -50,13 +60,15 @@ export class PageImageRegistry {
     if (element.localName === 'img' && !((element as HTMLImageElement).complete && (element as HTMLImageElement).naturalWidth > 0)) return null; // not loaded (yet)
     const target = asImageTarget(element);
     if (!target) return null;
-    let imageId = this.ids.get(element);
-    if (!imageId) {
-      imageId = String(this.nextId++);
-      this.ids.set(element, imageId);
+    const source = target.kind === 'img' || target.kind === 'background' ? target.url : target.kind === 'video' ? target.element.currentSrc : '';
+    let known = this.ids.get(element);
+    if (!known || known.url !== source) {
+      known = { url: source, imageId: `${this.documentKey}-${this.nextId++}` };
+      this.ids.set(element, known);
     }
+    const { imageId } = known;
     this.targets.set(imageId, target);
-    const url = target.kind === 'img' || target.kind === 'background' ? target.url : target.kind === 'video' && target.element.currentSrc ? target.element.currentSrc : `${target.kind}:${imageId}`;
+    const url = source || `${target.kind}:${imageId}`;
     return { imageId, kind: target.kind, url, width: Math.round(rect.width), height: Math.round(rect.height) };
   }
 }

@@ -20,6 +20,8 @@ const self = { id: browser.runtime.id, baseUrl: browser.runtime.getURL('') };
 addEventListener(
   'contextmenu',
   (event) => {
+    // A page can dispatch its own contextmenu events: only the user's right-click counts.
+    if (!event.isTrusted) return;
     const inner = event.composedPath()[0];
     lastClick = { point: { x: event.clientX, y: event.clientY }, element: inner instanceof Element ? inner : null };
   },
@@ -76,7 +78,10 @@ function clickedTarget(command: { srcUrl?: string; mediaType?: string }): ImageT
   if (!target) {
     openOverlay(lastClick.element ?? document.body).show({
       phase: 'error',
-      message: 'No image here: Spotter looks for pictures, videos, canvases and CSS backgrounds.',
+      // No right-click seen: this script was injected after it (the tab was open before Spotter was installed or updated).
+      message: lastClick.point
+        ? 'No image here: Spotter looks for pictures, videos, canvases and CSS backgrounds.'
+        : 'Spotter has just started in this tab and did not see that right-click. Right-click the image again.',
     });
   }
   return target;

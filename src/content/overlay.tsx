@@ -18,7 +18,6 @@ export type OverlayState =
 
 const HIGHLIGHT_MS = 2000;
 
-const HOST_TAG = 'spotter-overlay';
 const PANEL_WIDTH = 240;
 const MARGIN = 8;
 
@@ -131,7 +130,8 @@ export class ImageOverlay {
   ) {
     const doc = target.ownerDocument;
     this.view = doc.defaultView ?? window;
-    this.host = doc.createElement(HOST_TAG);
+    // A plain <div>, not a custom element: a page could define a custom element's class first and reach into its shadow root.
+    this.host = doc.createElement('div');
     // Inline !important beats any page rule that targets our host element.
     this.host.setAttribute('style', 'all: initial !important; position: fixed !important; inset: 0 auto auto 0 !important; width: 0 !important; height: 0 !important; z-index: 2147483647 !important; display: block !important;');
     this.root = this.host.attachShadow({ mode: 'closed' });
@@ -139,6 +139,11 @@ export class ImageOverlay {
     style.textContent = css;
     this.root.append(style);
     doc.documentElement.append(this.host);
+    // In the top layer, above full-screen videos, modal dialogs and popovers, which no z-index beats.
+    if (typeof this.host.showPopover === 'function') {
+      this.host.popover = 'manual';
+      this.host.showPopover();
+    }
 
     this.view.addEventListener('scroll', this.schedule, { capture: true, passive: true });
     this.view.addEventListener('resize', this.schedule, { passive: true });

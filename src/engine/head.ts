@@ -1,14 +1,12 @@
 import * as tf from '@tensorflow/tfjs';
 import { seededRandom } from './seeded-random';
-import { DEFAULT_TRAIN_OPTIONS, type TrainOptions } from './train-options';
+import { DEFAULT_TRAIN_OPTIONS, EMBEDDING_SIZE, type TrainOptions } from './train-options';
 
 /**
  * The user's own classifier: a small TF.js layers model trained on MobileNet embeddings.
  * Plain TF.js with no browser or extension APIs, so it trains and predicts in Node too.
  */
 
-/** Length of MobileNet v2's pooled embedding, the head's input. */
-export const EMBEDDING_SIZE = 1280;
 
 /** Fewest examples a label needs to take part in training, and fewest such labels. */
 export const MIN_EXAMPLES_PER_LABEL = 2;
@@ -72,7 +70,7 @@ export function copiesPerExample(exampleCount: number): number {
 export const MAX_STEPS_PER_EPOCH = 16;
 
 // The options and their defaults live in a TF.js-free module, so the popup can show the defaults.
-export { DEFAULT_TRAIN_OPTIONS, type TrainOptions } from './train-options';
+export { DEFAULT_TRAIN_OPTIONS, EMBEDDING_SIZE, type TrainOptions } from './train-options';
 
 export interface EpochLog {
   /** 1-based, as a chart would label it. */

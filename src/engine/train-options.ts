@@ -1,7 +1,12 @@
 /**
- * The head's training options and their defaults. No TF.js here: the popup imports this to show
- * the defaults in its Advanced section. Why these values: see the measurements in head.ts.
+ * The head's input size, training options and their defaults. No TF.js here: the popup imports
+ * this (the Advanced section's defaults, the export file's checks). Why these values: see the
+ * measurements in head.ts.
  */
+
+/** Length of MobileNet v2's pooled embedding, the head's input. */
+export const EMBEDDING_SIZE = 1280;
+
 export interface TrainOptions {
   /** Most epochs; early stopping usually ends sooner. */
   epochs: number;

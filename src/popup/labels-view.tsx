@@ -4,7 +4,13 @@ import { toErrorInfo } from '../shared/errors';
 import { normaliseLabel } from '../shared/labels';
 import type { Dataset } from '../shared/protocol';
 import { InlineConfirm } from './confirm';
+import { allExamples } from '../storage/dataset';
+import { serializeDataset } from '../storage/dataset-file';
+import { loadHead } from '../storage/head-store';
 import { download, imageFilesOnly, labelsFromFolder, readAsDataUrl, type FolderUpload } from './files';
+
+/** Chrome refuses runtime messages over 64 MB; the file travels to the engine in one. */
+const MAX_IMPORT_CHARACTERS = 60 * 1024 * 1024;
 
 /** The user's dataset: per-label counts and thumbnails, edits, "Add images", export/import. */
 export function LabelsView(props: { labelsVersion: number; onLabelsChanged: () => void }) {
@@ -263,12 +269,18 @@ async function exportModel(): Promise<string> {
 }
 
 async function exportDataset(): Promise<string> {
-  const { text } = await ask({ type: 'export-dataset' });
+  // Read straight from the extension's database (the popup shares its origin): a runtime message
+  // is capped at 64 MB in Chrome, about 1000 examples with their distorted copies.
+  const text = serializeDataset(await allExamples(), await loadHead());
   download(`spotter-dataset-${new Date().toISOString().slice(0, 10)}.json`, new Blob([text], { type: 'application/json' }));
   return 'Everything exported to one file: examples and the trained model.';
 }
 
 async function importDataset(file: File): Promise<string> {
-  const summary = await ask({ type: 'import-dataset', text: await file.text() });
+  const text = await file.text();
+  if (text.length > MAX_IMPORT_CHARACTERS) {
+    throw new Error(`${file.name} is too large to import (${(text.length / 1024 / 1024).toFixed(0)} MB; Spotter can import up to ${MAX_IMPORT_CHARACTERS / 1024 / 1024} MB, about 900 examples). Nothing was changed.`);
+  }
+  const summary = await ask({ type: 'import-dataset', text });
   return `Imported ${summary.examples} examples in ${summary.labels} labels${summary.head ? ' and the trained model' : ''}.`;
 }

@@ -43,6 +43,8 @@ export function PageView(props: { tabId: number; labelsVersion: number; onLabels
     const knownUrls = new Set<string>();
     const queue: PageImage[] = [];
     let active = 0;
+    /** Which document the grid shows: ids start with it (collect-images.ts), so a navigation shows up as a new one. */
+    let shownDocument: string | null = null;
 
     const classifyOne = async (image: PageImage) => {
       let state: CardState;
@@ -67,14 +69,27 @@ export function PageView(props: { tabId: number; labelsVersion: number; onLabels
     const collect = async () => {
       const found = await tellTab(tabId, { type: 'collect-images' });
       if (cancelled) return;
+      setError(null);
+      const documentKey = found[0]?.imageId.split('-')[0];
+      if (documentKey !== undefined && shownDocument !== null && documentKey !== shownDocument) {
+        // The tab went to another page: start the grid over rather than mix two pages' images.
+        knownUrls.clear();
+        queue.length = 0;
+        setImages([]);
+        setCards({});
+        setSaved({});
+      }
+      if (documentKey !== undefined) shownDocument = documentKey;
       const fresh = found.filter((image) => !knownUrls.has(image.url));
       fresh.forEach((image) => knownUrls.add(image.url));
       setImages((all) => [...(all ?? []), ...fresh]);
       queue.push(...fresh);
       pump();
     };
-    collect().catch((e: unknown) => !cancelled && setError(toErrorInfo(e).message));
-    const timer = setInterval(() => void collect().catch(() => undefined), RECOLLECT_MS);
+    // A failure shows until a later look succeeds (a page still loading, a tab that was reloaded).
+    const collectOrSay = () => collect().catch((e: unknown) => !cancelled && setError(toErrorInfo(e).message));
+    void collectOrSay();
+    const timer = setInterval(() => void collectOrSay(), RECOLLECT_MS);
     return () => {
       cancelled = true;
       clearInterval(timer);
@@ -93,7 +108,7 @@ export function PageView(props: { tabId: number; labelsVersion: number; onLabels
     });
   }, [images, cards, filter, saved]);
 
-  if (error) return <p class="error" role="alert">{error}</p>;
+  if (error && !images?.length) return <p class="error" role="alert">{error}</p>;
   if (!images) return <p>Looking for images on the page…</p>;
 
   const save = async (image: PageImage, label: string) => {

@@ -4,6 +4,7 @@
  */
 import browser from 'webextension-polyfill';
 import * as v from 'valibot';
+import { isMissingReceiver, sendToContentScript } from './content-script';
 import { SpotterError } from './errors';
 import {
   CONTENT_RESULT_SCHEMAS,
@@ -31,9 +32,15 @@ export type ContentResultOf<T extends ContentType> = v.InferOutput<(typeof CONTE
 export async function tellTab<T extends ContentType>(tabId: number, command: Extract<ContentCommand, { type: T }>): Promise<ContentResultOf<T>> {
   let reply: unknown;
   try {
-    reply = await browser.tabs.sendMessage(tabId, command, { frameId: 0 });
-  } catch {
-    throw new SpotterError('unreadable', 'Spotter cannot see this page (browser pages and the extension store are off limits; reload the tab if Spotter was just installed).');
+    reply = await sendToContentScript(tabId, 0, command);
+  } catch (error) {
+    // The content script's own errors ("That image is no longer on the page…") are for the user as they are.
+    const message = error instanceof Error ? error.message : String(error);
+    if (message && !isMissingReceiver(error) && !/Cannot access|cannot be scripted|Missing host permission/i.test(message)) throw new SpotterError('unreadable', message);
+    throw new SpotterError(
+      'unreadable',
+      'Spotter cannot see this page: browser pages and the extension store are off limits, and file: pages need "Allow access to file URLs" in Spotter\'s details.',
+    );
   }
   const parsed = v.safeParse(CONTENT_RESULT_SCHEMAS[command.type] as v.GenericSchema, reply);
   if (!parsed.success) throw new SpotterError('engine', 'The page gave no valid answer. Reload the tab and try again.');

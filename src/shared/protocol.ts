@@ -153,7 +153,7 @@ export const BackgroundRequestSchema = v.variant('type', [
   /** Drops the trained model (the examples stay): classifications show ImageNet's labels only. */
   v.object({ type: v.literal('forget-model') }),
   v.object({ type: v.literal('export-dataset') }),
-  v.object({ type: v.literal('import-dataset'), text: v.pipe(v.string(), v.maxLength(512 * 1024 * 1024)) }),
+  v.object({ type: v.literal('import-dataset'), text: v.pipe(v.string(), v.maxLength(64 * 1024 * 1024)) }),
 ]);
 export type BackgroundRequest = v.InferOutput<typeof BackgroundRequestSchema>;
 export type RequestType = BackgroundRequest['type'];

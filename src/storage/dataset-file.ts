@@ -4,7 +4,8 @@
  * written, so a malformed or foreign file changes nothing.
  */
 import * as v from 'valibot';
-import { EMBEDDING_SIZE, type SerializedHead } from '../engine/head';
+import type { SerializedHead } from '../engine/head';
+import { EMBEDDING_SIZE } from '../engine/train-options';
 import { SpotterError } from '../shared/errors';
 import { TrainingReportSchema } from '../shared/protocol';
 import type { ExampleRecord, HeadRecord } from './database';

@@ -115,14 +115,21 @@ describe.each(E2E_BROWSERS)('Spotter in %s: right-click classify', (browserName)
   it('never touches the page: same DOM before and after, and page scripts cannot see inside', async () => {
     const before = await page.evaluate(() => document.body.outerHTML);
     await classify({ id: 'plain-img', context: 'image' });
-    const after = await page.evaluate(() => ({
-      body: document.body.outerHTML,
-      host: document.querySelector('spotter-overlay')?.parentElement?.tagName,
-      shadow: document.querySelector('spotter-overlay')?.shadowRoot ?? null,
-      text: document.documentElement.innerText.includes('giant panda'),
-    }));
+    const after = await page.evaluate(() => {
+      // The overlay's host: the one element Spotter adds, a <div> after <body>.
+      const hosts = [...document.documentElement.children].filter((el) => el.localName === 'div');
+      return {
+        body: document.body.outerHTML,
+        hosts: hosts.length,
+        popover: hosts[0]?.matches(':popover-open') ?? false,
+        shadow: hosts[0]?.shadowRoot ?? null,
+        text: document.documentElement.innerText.includes('giant panda'),
+      };
+    });
     expect(after.body).toBe(before);
-    expect(after.host).toBe('HTML');
+    expect(after.hosts).toBe(1);
+    // In the top layer, above full-screen elements and modal dialogs.
+    expect(after.popover).toBe(true);
     expect(after.shadow).toBeNull();
     expect(after.text).toBe(false);
     await closeWithEscape();

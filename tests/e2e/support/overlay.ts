@@ -38,7 +38,10 @@ export async function readOverlays(page: Page): Promise<OverlaySnapshot[]> {
   const session = await page.createCDPSession();
   try {
     const { root } = (await session.send('DOM.getDocument', { depth: -1, pierce: true })) as { root: DomNode };
-    return findAll(root, (n) => n.nodeName === 'SPOTTER-OVERLAY').map((host) => {
+    // Spotter's hosts: plain <div>s right under <html>, each with a closed shadow root.
+    const html = findAll(root, (n) => n.nodeName === 'HTML')[0];
+    const hosts = (html?.children ?? []).filter((n) => n.nodeName === 'DIV' && n.shadowRoots?.[0]?.shadowRootType === 'closed');
+    return hosts.map((host) => {
       const shadow = host.shadowRoots?.[0];
       const panel = shadow ? findAll(shadow, (n) => n.nodeName === 'SECTION')[0] : undefined;
       const frame = shadow ? findAll(shadow, (n) => n.nodeName === 'DIV' && attribute(n, 'class') === 'frame')[0] : undefined;
