@@ -1,6 +1,7 @@
 /**
  * The page's images for the popup: <img> (currentSrc, so <picture>/srcset give the shown
- * source), CSS backgrounds, canvases and videos, in this document and same-origin iframes.
+ * source), CSS backgrounds, canvases and videos, in this document, open shadow roots and
+ * same-origin iframes.
  * Only what is rendered at least 48 px on its shorter side, images only once loaded, and
  * each URL once. The popup asks again every few seconds, so lazy images join once they load.
  */
@@ -30,8 +31,8 @@ export class PageImageRegistry {
     const images: PageImage[] = [];
     const seenUrls = new Set<string>();
     let backgroundChecks = 0;
-    const scan = (doc: Document) => {
-      const elements = doc.body?.getElementsByTagName('*') ?? [];
+    const scan = (root: Document | ShadowRoot) => {
+      const elements = 'body' in root ? (root.body?.getElementsByTagName('*') ?? []) : root.querySelectorAll('*');
       for (let i = 0; i < elements.length; i++) {
         const element = elements[i]!;
         if (element.localName === 'iframe') {
@@ -39,6 +40,8 @@ export class PageImageRegistry {
           if (inner) scan(inner);
           continue;
         }
+        // Web components keep their images in shadow roots; open ones can be read.
+        if (element.shadowRoot) scan(element.shadowRoot);
         if (!isMedia(element) && ++backgroundChecks > MAX_BACKGROUND_CHECKS) continue;
         const image = this.describe(element);
         if (!image || seenUrls.has(image.url)) continue;

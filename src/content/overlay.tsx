@@ -123,6 +123,8 @@ export class ImageOverlay {
   private readonly poll: number;
   private frameRequest = 0;
   private closed = false;
+  /** Last measured height of the panel, for keeping it on screen. */
+  private panelHeight = 120;
 
   constructor(
     readonly target: Element,
@@ -207,16 +209,22 @@ export class ImageOverlay {
     }
     const rect = this.target.getBoundingClientRect();
     const frame = { left: rect.left, top: rect.top, width: rect.width, height: rect.height };
-    render(<OverlayView state={this.state} frame={frame} panel={panelPosition(rect, this.view)} onClose={() => this.close()} />, this.root);
+    render(<OverlayView state={this.state} frame={frame} panel={panelPosition(rect, this.view, this.panelHeight)} onClose={() => this.close()} />, this.root);
+    // The panel grows with the user's labels: place it by its real height, measured after drawing.
+    const height = this.root.querySelector('section')?.getBoundingClientRect().height ?? 0;
+    if (height > 0 && Math.abs(height - this.panelHeight) > 1) {
+      this.panelHeight = height;
+      this.schedule();
+    }
   }
 }
 
 /** Top-left inside the image, kept on screen; null when the image has scrolled out of view. */
-function panelPosition(rect: DOMRect, view: Window): { left: number; top: number } | null {
+function panelPosition(rect: DOMRect, view: Window, panelHeight: number): { left: number; top: number } | null {
   const { innerWidth, innerHeight } = view;
   const visible = rect.bottom > 0 && rect.right > 0 && rect.top < innerHeight && rect.left < innerWidth;
   if (!visible) return null;
   const left = Math.min(Math.max(rect.left + MARGIN, MARGIN), Math.max(MARGIN, innerWidth - PANEL_WIDTH - MARGIN));
-  const top = Math.min(Math.max(rect.top + MARGIN, MARGIN), Math.max(MARGIN, innerHeight - 120));
+  const top = Math.min(Math.max(rect.top + MARGIN, MARGIN), Math.max(MARGIN, innerHeight - panelHeight - MARGIN));
   return { left, top };
 }

@@ -41,13 +41,31 @@ async function blobUrlToDataUrl(url: string): Promise<string> {
     throw new SpotterError('network', 'This blob: image is no longer available (the page has released it).');
   }
   if (blob.size > MAX_IMAGE_BYTES) throw new SpotterError('too-large', 'The image is too large (over 32 MB).');
-  if (!blob.type.startsWith('image/')) throw new SpotterError('not-image', `This blob: URL does not hold an image${blob.type ? ` (${blob.type})` : ''}.`);
+  if (!blob.type.startsWith('image/')) {
+    // Pages often make blobs without a type (new Blob([bytes])); the browser shows them by their bytes, so look at those.
+    const sniffed = blob.type === '' || blob.type === 'application/octet-stream' ? imageTypeOf(new Uint8Array(await blob.slice(0, 16).arrayBuffer())) : null;
+    if (!sniffed) throw new SpotterError('not-image', `This blob: URL does not hold an image${blob.type ? ` (${blob.type})` : ''}.`);
+    blob = new Blob([blob], { type: sniffed });
+  }
   return new Promise((resolve, reject) => {
     const reader = new FileReader();
     reader.onload = () => resolve(String(reader.result));
     reader.onerror = () => reject(new SpotterError('unreadable', 'This blob: image could not be read.'));
     reader.readAsDataURL(blob);
   });
+}
+
+/** The image type that a file's first bytes announce, for the formats browsers decode; null if none. */
+export function imageTypeOf(head: Uint8Array): string | null {
+  const starts = (...bytes: number[]) => bytes.every((byte, i) => head[i] === byte);
+  const ascii = (from: number, text: string) => [...text].every((char, i) => head[from + i] === char.charCodeAt(0));
+  if (starts(0xff, 0xd8, 0xff)) return 'image/jpeg';
+  if (starts(0x89, 0x50, 0x4e, 0x47)) return 'image/png';
+  if (ascii(0, 'GIF8')) return 'image/gif';
+  if (ascii(0, 'RIFF') && ascii(8, 'WEBP')) return 'image/webp';
+  if (ascii(0, 'BM')) return 'image/bmp';
+  if (ascii(4, 'ftypavif') || ascii(4, 'ftypavis')) return 'image/avif';
+  return null;
 }
 
 /** Copies the pixels of a canvas or the current video frame, scaled to at most 1024 px. */

@@ -173,10 +173,20 @@ export class SpotterEngine {
     this.currentStatus = { ...this.currentStatus, state: 'loading', error: null };
     try {
       const { backend, probe } = await this.selectBackend();
-      const model = await withTimeout('Loading the model', this.config.loadTimeoutMs ?? 60_000, () =>
-        // mobilenet.load runs one warm-up prediction, so the first real click is not the slow one.
-        mobilenet.load({ version: 2, alpha: 1.0, modelUrl: this.config.model }),
-      );
+      // mobilenet.load runs one warm-up prediction, so the first real click is not the slow one.
+      const loading = mobilenet.load({ version: 2, alpha: 1.0, modelUrl: this.config.model });
+      const model = await withTimeout('Loading the model', this.config.loadTimeoutMs ?? 60_000, () => loading).catch((error: unknown) => {
+        // A load that finishes after the wait gave up is still the model: keep it rather than load a second one.
+        loading.then(
+          (late) => {
+            if (this.model) return graphOf(late).dispose();
+            this.model = late;
+            this.currentStatus = { state: 'ready', backend, probe, loadMs: performance.now() - start, error: null };
+          },
+          () => undefined,
+        );
+        throw error;
+      });
       this.model = model;
       this.currentStatus = { state: 'ready', backend, probe, loadMs: performance.now() - start, error: null };
       return model;

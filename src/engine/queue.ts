@@ -31,7 +31,8 @@ export class JobQueue {
 export function withTimeout<T>(label: string, timeoutMs: number, job: () => Promise<T>): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     const timer = setTimeout(() => {
-      reject(new SpotterError('timeout', `${label} took longer than ${Math.round(timeoutMs / 1000)} s and was stopped.`));
+      // Only the wait ends: TF.js work cannot be cancelled, so say what is true.
+      reject(new SpotterError('timeout', `${label} took longer than ${timeoutMs >= 1000 ? `${Math.round(timeoutMs / 1000)} s` : `${timeoutMs} ms`}, so Spotter stopped waiting. Try again.`));
     }, timeoutMs);
     Promise.resolve().then(job).then(
       (value) => {

@@ -183,8 +183,9 @@ function Card(props: { image: PageImage; state: CardState; saved: string | undef
         )}
         {state.status === 'done' && state.result.user && <span class="muted">{state.result.imagenet[0]!.label}</span>}
       </div>
+      {/* While saving the input is read-only, not disabled: a disabled input would drop the keyboard focus. */}
       <form class="correct" onSubmit={submit}>
-        <input list="user-labels" placeholder="Correct label…" aria-label={`Correct the label of ${image.url.slice(0, 80)}`} value={draft} onInput={(e) => setDraft(e.currentTarget.value)} disabled={busy} />
+        <input list="user-labels" placeholder="Correct label…" aria-label={`Correct the label of ${image.url.slice(0, 80)}`} value={draft} onInput={(e) => setDraft(e.currentTarget.value)} readOnly={busy} aria-busy={busy} />
         <button type="submit" disabled={busy || !draft.trim()}>
           Save
         </button>

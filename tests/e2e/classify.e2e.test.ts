@@ -112,6 +112,23 @@ describe.each(E2E_BROWSERS)('Spotter in %s: right-click classify', (browserName)
     await expect.poll(() => spotter.overlays(page).then((o) => o.length)).toBe(0);
   });
 
+  it("the popup lists the page's images, including one inside a web component's shadow root", async () => {
+    const popup = await spotter.openExtensionPage(`src/popup/popup.html?tabId=${await spotter.tabIdOf(page)}`);
+    const urls = await popup.waitForFunction(
+      () => {
+        const cards = [...document.querySelectorAll('.card')].map((card) => card.getAttribute('data-url') ?? '');
+        return cards.some((url) => url.endsWith('/photos/coral_parrot.jpg')) ? cards : null;
+      },
+      { timeout: 60_000 },
+    );
+    const listed = (await urls.jsonValue()) as string[];
+    expect(listed.some((url) => url.endsWith('/photos/imagenet_n02510455_giant_panda.jpg'))).toBe(true);
+    // Each picture once, even the ones shown twice.
+    expect(new Set(listed).size).toBe(listed.length);
+    await popup.close();
+    await page.bringToFront();
+  });
+
   it('never touches the page: same DOM before and after, and page scripts cannot see inside', async () => {
     const before = await page.evaluate(() => document.body.outerHTML);
     await classify({ id: 'plain-img', context: 'image' });

@@ -110,6 +110,16 @@ describe('SpotterEngine on the real MobileNet v2 (Node, WASM)', () => {
     expect(distance(copies[0]!, copies[1]!)).toBeGreaterThan(0.1);
   });
 
+  it('keeps a model that finishes loading after the wait for it gave up', async () => {
+    const slow = nodeEngine({ loadTimeoutMs: 1 });
+    await expect(slow.ready()).rejects.toThrow(/Loading the model took longer than 1 ms, so Spotter stopped waiting/);
+    expect(slow.status.state).toBe('failed');
+    await expect.poll(() => slow.status.state, { timeout: 30_000 }).toBe('ready');
+    // No second load: the late model is the one in use.
+    const model = await slow.ready();
+    expect(await slow.ready()).toBe(model);
+  });
+
   it('uses a remembered backend without probing again', async () => {
     const second = nodeEngine({ memory: { recall: async () => 'wasm', remember: async () => undefined } });
     await second.ready();

@@ -54,6 +54,30 @@ describe('toModelInput', () => {
     tf.dispose([image, squashed, cropped]);
   });
 
+  it('center-crop keeps only the centred square of a wide image', async () => {
+    // 300x100: red, green and blue thirds. The centred 100x100 square is the green third alone;
+    // squash would show all three colours.
+    const width = 300;
+    const height = 100;
+    const values = new Float32Array(width * height * 3);
+    for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) values[(y * width + x) * 3 + Math.floor(x / 100)] = 255;
+    const image = tf.tensor3d(values, [height, width, 3]);
+    const cropped = toModelInput(image, 'center-crop');
+    const squashed = toModelInput(image, 'squash');
+    const channelMeans = async (t: tf.Tensor) => {
+      const means = t.mean([0, 1]);
+      const values = Array.from((await means.data()) as Float32Array);
+      means.dispose();
+      return values;
+    };
+    const [red, green, blue] = await channelMeans(cropped);
+    expect(green).toBeGreaterThan(250);
+    expect(red).toBeLessThan(5);
+    expect(blue).toBeLessThan(5);
+    for (const mean of await channelMeans(squashed)) expect(mean).toBeGreaterThan(70);
+    tf.dispose([image, cropped, squashed]);
+  });
+
   it('leaks no tensors', () => {
     const image = halves();
     const before = tf.memory().numTensors;

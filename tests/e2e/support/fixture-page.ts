@@ -21,6 +21,8 @@ export const FIXTURE_CASES: FixtureCase[] = [
   { id: 'video', context: 'video', expectLabel: 'African elephant' },
   { id: 'data-img', context: 'image', expectLabel: 'airliner' },
   { id: 'blob-img', context: 'image', expectLabel: 'hotdog' },
+  // A blob with no type, as messengers and decrypting viewers make: the browser shows it, so Spotter reads it too.
+  { id: 'untyped-blob-img', context: 'image', expectLabel: 'teapot' },
   { id: 'cross-origin-img', context: 'image', expectLabel: 'dragonfly' },
   { id: 'missing-img', context: 'image', expectError: /HTTP 404/ },
   { id: 'not-an-image', context: 'image', expectError: /not an image/ },
@@ -50,9 +52,11 @@ export function fixturePage(crossOrigin: string): string {
   <figure><video id="video" autoplay muted playsinline></video></figure>
   <figure><img id="data-img" src="${photoDataUrl('imagenet_n02690373_airliner.jpg')}" alt="data URL"></figure>
   <figure><img id="blob-img" alt="blob URL"></figure>
+  <figure><img id="untyped-blob-img" alt="blob URL without a type"></figure>
   <figure><img id="cross-origin-img" src="${crossOrigin}/photos/coral_dragonfly.jpg" alt="cross-origin without CORS"></figure>
   <figure><img id="missing-img" src="/photos/no-such-photo.jpg" alt="missing"></figure>
   <figure><img id="not-an-image" src="/not-an-image.jpg" alt="not an image"></figure>
+  <figure><div id="web-component"></div></figure>
   <div style="height: 1500px"></div>
 <script>
   const load = (src) => new Promise((resolve, reject) => { const i = new Image(); i.onload = () => resolve(i); i.onerror = reject; i.src = src; });
@@ -76,6 +80,14 @@ export function fixturePage(crossOrigin: string): string {
     const blobImg = document.getElementById('blob-img');
     blobImg.src = URL.createObjectURL(blob);
     await blobImg.decode();
+    const untyped = new Blob([await (await fetch('/photos/imagenet_n04398044_teapot.jpg')).arrayBuffer()]);
+    const untypedImg = document.getElementById('untyped-blob-img');
+    untypedImg.src = URL.createObjectURL(untyped);
+    await untypedImg.decode();
+    // A web component with its picture in an open shadow root.
+    const shadow = document.getElementById('web-component').attachShadow({ mode: 'open' });
+    shadow.innerHTML = '<img src="/photos/coral_parrot.jpg" style="width: 280px; height: 210px; display: block" alt="in a shadow root">';
+    await shadow.querySelector('img').decode();
     await Promise.all([...document.images].map((img) => img.complete ? null : new Promise((r) => { img.onload = img.onerror = r; })));
     return true;
   })();
