@@ -46,6 +46,9 @@ function App() {
   // Bumped whenever labels change, so every view re-reads them.
   const [labelsVersion, setLabelsVersion] = useState(0);
   const labelsChanged = () => setLabelsVersion((n) => n + 1);
+  // Bumped when the model in use changes (a retrain finished, an import, Forget): the page's images are classified again.
+  const [modelVersion, setModelVersion] = useState(0);
+  const modelChanged = () => setModelVersion((n) => n + 1);
   useEffect(() => {
     void targetTabId().then(setTabId);
   }, []);
@@ -71,13 +74,13 @@ function App() {
       </nav>
       {/* Views stay mounted so work in progress (page classification) survives switching tabs. */}
       <section role="tabpanel" id="panel-page" aria-labelledby="tab-page" hidden={tab !== 'page'}>
-        {tabId === undefined ? <p>Finding the page…</p> : tabId === null ? <p class="error">No page to look at.</p> : <PageView tabId={tabId} labelsVersion={labelsVersion} onLabelsChanged={labelsChanged} />}
+        {tabId === undefined ? <p>Finding the page…</p> : tabId === null ? <p class="error">No page to look at.</p> : <PageView tabId={tabId} labelsVersion={labelsVersion} modelVersion={modelVersion} onLabelsChanged={labelsChanged} />}
       </section>
       <section role="tabpanel" id="panel-labels" aria-labelledby="tab-labels" hidden={tab !== 'labels'}>
-        <LabelsView labelsVersion={labelsVersion} onLabelsChanged={labelsChanged} />
+        <LabelsView labelsVersion={labelsVersion} onLabelsChanged={labelsChanged} onModelChanged={modelChanged} />
       </section>
       <section role="tabpanel" id="panel-train" aria-labelledby="tab-train" hidden={tab !== 'train'}>
-        <TrainView labelsVersion={labelsVersion} visible={tab === 'train'} />
+        <TrainView labelsVersion={labelsVersion} visible={tab === 'train'} onModelChanged={modelChanged} />
       </section>
     </>
   );

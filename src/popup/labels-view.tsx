@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { ask } from '../shared/client';
 import { toErrorInfo } from '../shared/errors';
 import { normaliseLabel } from '../shared/labels';
@@ -9,23 +9,38 @@ import { serializeDataset } from '../storage/dataset-file';
 import { loadHead } from '../storage/head-store';
 import { download, imageFilesOnly, labelsFromFolder, readAsDataUrl, type FolderUpload } from './files';
 
+const groupSelector = (label: string) => `.label-group[data-label="${CSS.escape(label)}"]`;
+
 /** Chrome refuses runtime messages over 64 MB; the file travels to the engine in one. */
 const MAX_IMPORT_CHARACTERS = 60 * 1024 * 1024;
 
 /** The user's dataset: per-label counts and thumbnails, edits, "Add images", export/import. */
-export function LabelsView(props: { labelsVersion: number; onLabelsChanged: () => void }) {
-  const { labelsVersion, onLabelsChanged } = props;
+export function LabelsView(props: { labelsVersion: number; onLabelsChanged: () => void; onModelChanged: () => void }) {
+  const { labelsVersion, onLabelsChanged, onModelChanged } = props;
   const [dataset, setDataset] = useState<Dataset | null>(null);
   const [message, setMessage] = useState<{ kind: 'info' | 'error'; text: string } | null>(null);
   const [busy, setBusy] = useState(false);
   const [pendingImport, setPendingImport] = useState<File | null>(null);
+  /** Where keyboard focus goes once the edited list is back (the control used may be gone). */
+  const focusNext = useRef<string[] | null>(null);
 
   useEffect(() => {
     ask({ type: 'list-dataset' }).then(setDataset, (e: unknown) => setMessage({ kind: 'error', text: toErrorInfo(e).message }));
   }, [labelsVersion]);
 
-  /** Runs an edit, reports its outcome, and refreshes every view. */
-  const run = async (work: () => Promise<string>) => {
+  useEffect(() => {
+    const selectors = focusNext.current;
+    if (!selectors || !dataset) return;
+    focusNext.current = null;
+    for (const selector of selectors) {
+      const element = document.querySelector<HTMLElement>(selector);
+      if (element) return element.focus();
+    }
+  }, [dataset]);
+
+  /** Runs an edit, reports its outcome, and refreshes every view; `then` lists where focus should land, first match wins. */
+  const run = async (work: () => Promise<string>, then: string[] = []) => {
+    focusNext.current = [...then, '#labels-summary'];
     setBusy(true);
     try {
       setMessage({ kind: 'info', text: await work() });
@@ -59,25 +74,24 @@ export function LabelsView(props: { labelsVersion: number; onLabelsChanged: () =
 
   return (
     <div class="labels-view">
-      <p>
+      <p id="labels-summary" tabIndex={-1}>
         {total === 0 ? 'No examples yet: correct a label on "This page", use "Label as" in the right-click menu, or add images here.' : `${total} examples in ${dataset.labels.length} labels.`}
       </p>
       <AddImages disabled={busy} onAdd={addFiles} knownLabels={dataset.labels.map((l) => l.label)} />
-      {message && (
-        <p class={message.kind} role={message.kind === 'error' ? 'alert' : 'status'} data-testid="labels-message">
-          {message.text}
-        </p>
-      )}
+      {/* Always mounted, so screen readers announce the first message too. */}
+      <p class={message?.kind ?? ''} aria-live={message?.kind === 'error' ? 'assertive' : 'polite'} data-testid="labels-message">
+        {message?.text ?? ''}
+      </p>
       {dataset.labels.map(({ label, count, examples }) => (
         <section class="label-group" key={label} data-label={label}>
-          <h3>
+          <h3 tabIndex={-1}>
             {label} <span class="muted">({count})</span>
           </h3>
           <ul class="thumbs">
             {examples.map((example) => (
               <li key={example.id}>
                 <img src={example.thumbnail} alt={`${label} example`} title={example.imageUrl} />
-                <button type="button" class="remove" aria-label={`Delete this ${label} example`} disabled={busy} onClick={() => run(async () => (await ask({ type: 'delete-example', id: example.id }), 'Example deleted.'))}>
+                <button type="button" class="remove" aria-label={`Delete this ${label} example`} disabled={busy} onClick={() => run(async () => (await ask({ type: 'delete-example', id: example.id }), 'Example deleted.'), [`${groupSelector(label)} button.remove`, `${groupSelector(label)} h3`])}>
                   ×
                 </button>
               </li>
@@ -114,7 +128,11 @@ export function LabelsView(props: { labelsVersion: number; onLabelsChanged: () =
             onConfirm={() => {
               const file = pendingImport;
               setPendingImport(null);
-              void run(() => importDataset(file));
+              void run(async () => {
+                const summary = await importDataset(file);
+                onModelChanged();
+                return summary;
+              });
             }}
             onCancel={() => setPendingImport(null)}
           />
@@ -185,7 +203,7 @@ function AddImages(props: { disabled: boolean; knownLabels: string[]; onAdd: (up
   );
 }
 
-function LabelEdits(props: { label: string; others: string[]; disabled: boolean; run: (work: () => Promise<string>) => Promise<void> }) {
+function LabelEdits(props: { label: string; others: string[]; disabled: boolean; run: (work: () => Promise<string>, then?: string[]) => Promise<void> }) {
   const { label, others, disabled, run } = props;
   const [newName, setNewName] = useState('');
   const [chosenMerge, setMergeInto] = useState('');
@@ -194,7 +212,10 @@ function LabelEdits(props: { label: string; others: string[]; disabled: boolean;
   const mergeInto = others.includes(chosenMerge) ? chosenMerge : '';
   const [confirmingRenameMerge, setConfirmingRenameMerge] = useState(false);
   const existingNamed = (name: string) => others.find((other) => other.toLowerCase() === name.trim().replace(/\s+/g, ' ').toLowerCase());
-  const rename = (to: string) => void run(async () => `Renamed ${(await ask({ type: 'rename-label', from: label, to })).moved} examples to "${existingNamed(to) ?? normaliseLabel(to)}".`);
+  const rename = (to: string) => {
+    const target = existingNamed(to) ?? normaliseLabel(to);
+    void run(async () => `Renamed ${(await ask({ type: 'rename-label', from: label, to })).moved} examples to "${target}".`, [`${groupSelector(target)} h3`]);
+  };
   return (
     <div class="label-edits">
       <form
@@ -247,7 +268,7 @@ function LabelEdits(props: { label: string; others: string[]; disabled: boolean;
           confirmLabel="Delete"
           onConfirm={() => {
             setConfirmingDelete(false);
-            void run(async () => `Deleted ${(await ask({ type: 'delete-label', label })).deleted} examples.`);
+            void run(async () => `Deleted ${(await ask({ type: 'delete-label', label })).deleted} examples.`, ['.label-group h3']);
           }}
           onCancel={() => setConfirmingDelete(false)}
         />

@@ -21,8 +21,8 @@ function topLabel(result: ClassifyResult): { label: string; probability: number 
   return { label: best.label, probability: best.probability, from: 'imagenet' };
 }
 
-export function PageView(props: { tabId: number; labelsVersion: number; onLabelsChanged: () => void }) {
-  const { tabId, labelsVersion, onLabelsChanged } = props;
+export function PageView(props: { tabId: number; labelsVersion: number; modelVersion: number; onLabelsChanged: () => void }) {
+  const { tabId, labelsVersion, modelVersion, onLabelsChanged } = props;
   const [images, setImages] = useState<PageImage[] | null>(null);
   const [cards, setCards] = useState<Record<string, CardState>>({});
   const [saved, setSaved] = useState<Record<string, string>>({});
@@ -34,6 +34,11 @@ export function PageView(props: { tabId: number; labelsVersion: number; onLabels
   useEffect(() => {
     ask({ type: 'list-dataset' }).then((d) => setUserLabels(d.labels.map((l) => l.label)), () => undefined);
   }, [labelsVersion]);
+
+  // A new model predicts differently (the user's labels first): look at every image again.
+  useEffect(() => {
+    if (modelVersion > 0) setRound((r) => r + 1);
+  }, [modelVersion]);
 
   useEffect(() => {
     let cancelled = false;

@@ -53,7 +53,7 @@ function staleness(dataset: Dataset): string | null {
 }
 
 /** Retrain, watch it learn (like TensorBoard did for TF for Poets), then see how well it does per label. */
-export function TrainView(props: { labelsVersion: number; visible: boolean }) {
+export function TrainView(props: { labelsVersion: number; visible: boolean; onModelChanged: () => void }) {
   const [dataset, setDataset] = useState<Dataset | null>(null);
   const [training, setTraining] = useState<TrainingState | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -83,6 +83,7 @@ export function TrainView(props: { labelsVersion: number; visible: boolean }) {
         failures = 0;
         // The engine restarted mid-run (its page was closed or crashed): the run is gone, say so.
         const interrupted = lastPhase.current === 'running' && state.phase === 'idle';
+        if (lastPhase.current === 'running' && state.phase === 'done') props.onModelChanged();
         setPollError(interrupted ? "The training was interrupted (Spotter's engine restarted). Press Retrain to start again." : null);
         setTraining(state);
         if (state.phase === 'running') timer = window.setTimeout(poll, POLL_MS);
@@ -120,6 +121,7 @@ export function TrainView(props: { labelsVersion: number; visible: boolean }) {
     setError(null);
     try {
       await ask({ type: 'forget-model' });
+      props.onModelChanged();
       setTraining(null);
       setForgetVersion((n) => n + 1);
     } catch (e) {
