@@ -100,6 +100,8 @@ describe.each(E2E_BROWSERS)('Spotter in %s: right-click classify', (browserName)
   }
 
   it('the overlay follows its image on scroll, and × closes it', async () => {
+    // From the top, whatever the cases above scrolled to: the × is clicked where the panel is drawn.
+    await page.evaluate(() => window.scrollTo(0, 0));
     await classify({ id: 'plain-img', context: 'image' });
     const frameTop = async () => Number(/top:\s*([\d.-]+)px/.exec((await spotter.overlays(page))[0]?.frameStyle ?? '')?.[1]);
     const imageTop = () => page.$eval('#plain-img', (el) => el.getBoundingClientRect().top);
@@ -127,6 +129,39 @@ describe.each(E2E_BROWSERS)('Spotter in %s: right-click classify', (browserName)
     expect(new Set(listed).size).toBe(listed.length);
     await popup.close();
     await page.bringToFront();
+  });
+
+  it('sees a transparent PNG on white, as pages show it, not on black', async () => {
+    const extensionPage = await spotter.openExtensionPage('src/popup/popup.html?tabId=none');
+    const corner = await extensionPage.evaluate(async () => {
+      // A red square in the middle of a transparent 200 x 200 PNG.
+      const canvas = new OffscreenCanvas(200, 200);
+      const context = canvas.getContext('2d')!;
+      context.fillStyle = '#c00';
+      context.fillRect(60, 60, 80, 80);
+      const blob = await canvas.convertToBlob({ type: 'image/png' });
+      const url = await new Promise<string>((resolve) => {
+        const reader = new FileReader();
+        reader.onload = () => resolve(String(reader.result));
+        reader.readAsDataURL(blob);
+      });
+      const api = (globalThis as unknown as { chrome: typeof chrome }).chrome;
+      const reply = (await api.runtime.sendMessage({ type: 'classify-image', source: { url } })) as { result: { thumbnail: string } };
+      const thumbnail = new Image();
+      thumbnail.src = reply.result.thumbnail;
+      await thumbnail.decode();
+      const probe = document.createElement('canvas');
+      probe.width = probe.height = thumbnail.width;
+      const probeContext = probe.getContext('2d')!;
+      probeContext.drawImage(thumbnail, 0, 0);
+      return { corner: Array.from(probeContext.getImageData(3, 3, 1, 1).data), middle: Array.from(probeContext.getImageData(48, 48, 1, 1).data) };
+    });
+    await extensionPage.close();
+    await page.bringToFront();
+    for (const channel of corner.corner.slice(0, 3)) expect(channel).toBeGreaterThan(235);
+    // The square itself stays red.
+    expect(corner.middle[0]).toBeGreaterThan(170);
+    expect(corner.middle[1]).toBeLessThan(60);
   });
 
   it('never touches the page: same DOM before and after, and page scripts cannot see inside', async () => {

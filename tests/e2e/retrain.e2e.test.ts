@@ -122,6 +122,7 @@ describe.each(E2E_BROWSERS)('Spotter in %s: teach your own labels', (browserName
     await panel.waitForSelector(`.label-group[data-label="${labels[0]}"]`);
     const groups = await panel.$$eval('.label-group', (els) => els.map((el) => [el.getAttribute('data-label'), el.querySelectorAll('.thumbs img').length]));
     expect(Object.fromEntries(groups)).toEqual(Object.fromEntries(labels.map((l) => [l, TEACH_PER_CLASS])));
+    await panel.screenshot({ path: path.join(SCREENSHOTS, `${browserName}-labels.png`) });
   });
 
   it('retrains with a live chart, then shows per-label accuracy and a confusion matrix', async () => {
@@ -145,6 +146,7 @@ describe.each(E2E_BROWSERS)('Spotter in %s: teach your own labels', (browserName
       { timeout: 120_000 },
       photos.length,
     );
+    await panel.screenshot({ path: path.join(SCREENSHOTS, `${browserName}-page-grid.png`) });
   });
 
   // The issue asks for 85 %. MobileNet v2's embeddings do not get there on this split (see the table

@@ -26,7 +26,19 @@ export const FIXTURE_CASES: FixtureCase[] = [
   { id: 'cross-origin-img', context: 'image', expectLabel: 'dragonfly' },
   { id: 'missing-img', context: 'image', expectError: /HTTP 404/ },
   { id: 'not-an-image', context: 'image', expectError: /not an image/ },
+  // A tiny file whose header claims 30000 x 30000 pixels (3.6 GB decoded): refused before decoding.
+  { id: 'pixel-bomb', context: 'image', expectError: /too large to decode \(30000 x 30000 pixels/ },
 ];
+
+/** A PNG that is only a header declaring 30000 x 30000 pixels. */
+function pixelBombDataUrl(): string {
+  const bytes = Buffer.alloc(64);
+  Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13, 0x49, 0x48, 0x44, 0x52]).copy(bytes);
+  bytes.writeUInt32BE(30_000, 16);
+  bytes.writeUInt32BE(30_000, 20);
+  bytes.set([8, 6, 0, 0, 0], 24);
+  return `data:image/png;base64,${bytes.toString('base64')}`;
+}
 
 export function fixturePage(crossOrigin: string): string {
   return `<!doctype html>
@@ -56,6 +68,7 @@ export function fixturePage(crossOrigin: string): string {
   <figure><img id="cross-origin-img" src="${crossOrigin}/photos/coral_dragonfly.jpg" alt="cross-origin without CORS"></figure>
   <figure><img id="missing-img" src="/photos/no-such-photo.jpg" alt="missing"></figure>
   <figure><img id="not-an-image" src="/not-an-image.jpg" alt="not an image"></figure>
+  <figure><img id="pixel-bomb" src="${pixelBombDataUrl()}" alt="a PNG header claiming 30000 x 30000 pixels"></figure>
   <figure><div id="web-component"></div></figure>
   <div style="height: 1500px"></div>
 <script>
