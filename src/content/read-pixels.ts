@@ -76,8 +76,9 @@ function snapshot(source: HTMLCanvasElement | HTMLVideoElement, width: number, h
   copy.width = size.width;
   copy.height = size.height;
   copy.getContext('2d')?.drawImage(source, 0, 0, size.width, size.height);
+  let dataUrl: string;
   try {
-    return copy.toDataURL('image/png');
+    dataUrl = copy.toDataURL('image/png');
   } catch {
     throw new SpotterError(
       'unreadable',
@@ -86,4 +87,25 @@ function snapshot(source: HTMLCanvasElement | HTMLVideoElement, width: number, h
         : 'This video comes from another site that does not allow reading its frames.',
     );
   }
+  if (isFlat(copy)) {
+    throw new SpotterError(
+      'unreadable',
+      what === 'canvas'
+        ? 'This canvas is blank to Spotter (one flat colour): nothing to classify. Pages that draw with WebGL may not let their pixels be copied.'
+        : 'This video frame is blank to Spotter (one flat colour): nothing to classify. Protected videos do not let their frames be copied.',
+    );
+  }
+  return dataUrl;
+}
+
+/** Whether a snapshot is one flat colour, as an undrawn canvas, a cleared WebGL buffer or a protected video frame copy out. */
+function isFlat(canvas: HTMLCanvasElement): boolean {
+  const probe = document.createElement('canvas');
+  probe.width = probe.height = 16;
+  const context = probe.getContext('2d', { willReadFrequently: true });
+  if (!context) return false;
+  context.drawImage(canvas, 0, 0, 16, 16);
+  const pixels = context.getImageData(0, 0, 16, 16).data;
+  for (let i = 4; i < pixels.length; i++) if (Math.abs(pixels[i]! - pixels[i % 4]!) > 2) return false;
+  return true;
 }

@@ -26,6 +26,8 @@ export const FIXTURE_CASES: FixtureCase[] = [
   { id: 'cross-origin-img', context: 'image', expectLabel: 'dragonfly' },
   { id: 'missing-img', context: 'image', expectError: /HTTP 404/ },
   { id: 'not-an-image', context: 'image', expectError: /not an image/ },
+  // Never drawn on: nothing to classify, and Spotter says so rather than guess.
+  { id: 'blank-canvas', context: 'page', expectError: /canvas is blank to Spotter/ },
   // A tiny file whose header claims 30000 x 30000 pixels (3.6 GB decoded): refused before decoding.
   { id: 'pixel-bomb', context: 'image', expectError: /too large to decode \(30000 x 30000 pixels/ },
 ];
@@ -70,6 +72,7 @@ export function fixturePage(crossOrigin: string): string {
   <figure><img id="not-an-image" src="/not-an-image.jpg" alt="not an image"></figure>
   <figure><img id="pixel-bomb" src="${pixelBombDataUrl()}" alt="a PNG header claiming 30000 x 30000 pixels"></figure>
   <figure><div id="web-component"></div></figure>
+  <figure><canvas id="blank-canvas" width="300" height="200"></canvas></figure>
   <div style="height: 1500px"></div>
 <script>
   const load = (src) => new Promise((resolve, reject) => { const i = new Image(); i.onload = () => resolve(i); i.onerror = reject; i.src = src; });
