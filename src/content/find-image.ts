@@ -4,7 +4,8 @@
  */
 
 export type ImageTarget =
-  | { kind: 'img'; element: HTMLImageElement; url: string }
+  /** element: the <img>, or the host of the closed shadow root it is hidden in. */
+  | { kind: 'img'; element: Element; url: string }
   | { kind: 'video'; element: HTMLVideoElement }
   | { kind: 'canvas'; element: HTMLCanvasElement }
   | { kind: 'background'; element: Element; url: string };
@@ -33,6 +34,10 @@ export function findImageTarget(context: ClickContext, doc: Document = document)
     const element = candidates.find(bySrc) ?? [...doc.querySelectorAll('img, video')].find(bySrc);
     if (element && isImg(element)) return { kind: 'img', element, url: context.srcUrl };
     if (element && isVideo(element)) return { kind: 'video', element };
+    // An <img> inside a closed shadow root: no script can reach it, but the browser said what it
+    // shows. Read that URL and draw the overlay over the element that was hit (the shadow host).
+    const host = candidates[0];
+    if (!element && context.mediaType === 'image' && host && !isImg(host)) return { kind: 'img', element: host, url: context.srcUrl };
   }
   for (const element of candidates) {
     const target = asImageTarget(element);

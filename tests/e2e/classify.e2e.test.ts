@@ -30,7 +30,7 @@ describe.each(E2E_BROWSERS)('Spotter in %s: right-click classify', (browserName)
       if (background) classifiedUrls.add(background);
       return {};
     }
-    const srcUrl = await page.$eval(`#${testCase.id}`, (el) => (el as HTMLImageElement | HTMLVideoElement).currentSrc);
+    const srcUrl = testCase.srcUrl ? new URL(testCase.srcUrl, page.url()).href : await page.$eval(`#${testCase.id}`, (el) => (el as HTMLImageElement | HTMLVideoElement).currentSrc);
     if (srcUrl.startsWith('http')) classifiedUrls.add(srcUrl);
     return { mediaType: testCase.context, ...(srcUrl ? { srcUrl } : {}) };
   }

@@ -10,6 +10,8 @@ export interface FixtureCase {
   context: 'image' | 'video' | 'page';
   expectLabel?: string;
   expectError?: RegExp;
+  /** The image URL the browser reports, where no script can read it (an <img> in a closed shadow root). */
+  srcUrl?: string;
 }
 
 export const FIXTURE_CASES: FixtureCase[] = [
@@ -26,6 +28,8 @@ export const FIXTURE_CASES: FixtureCase[] = [
   { id: 'cross-origin-img', context: 'image', expectLabel: 'dragonfly' },
   { id: 'missing-img', context: 'image', expectError: /HTTP 404/ },
   { id: 'not-an-image', context: 'image', expectError: /not an image/ },
+  // An <img> inside a closed shadow root: only the browser's menu info knows its URL.
+  { id: 'closed-component', context: 'image', srcUrl: '/photos/coral_cat.jpg', expectLabel: 'Egyptian cat' },
   // Never drawn on: nothing to classify, and Spotter says so rather than guess.
   { id: 'blank-canvas', context: 'page', expectError: /canvas is blank to Spotter/ },
   // A tiny file whose header claims 30000 x 30000 pixels (3.6 GB decoded): refused before decoding.
@@ -73,6 +77,7 @@ export function fixturePage(crossOrigin: string): string {
   <figure><img id="pixel-bomb" src="${pixelBombDataUrl()}" alt="a PNG header claiming 30000 x 30000 pixels"></figure>
   <figure><div id="web-component"></div></figure>
   <figure><canvas id="blank-canvas" width="300" height="200"></canvas></figure>
+  <figure><div id="closed-component"></div></figure>
   <div style="height: 1500px"></div>
 <script>
   const load = (src) => new Promise((resolve, reject) => { const i = new Image(); i.onload = () => resolve(i); i.onerror = reject; i.src = src; });
@@ -104,6 +109,9 @@ export function fixturePage(crossOrigin: string): string {
     const shadow = document.getElementById('web-component').attachShadow({ mode: 'open' });
     shadow.innerHTML = '<img src="/photos/coral_parrot.jpg" style="width: 280px; height: 210px; display: block" alt="in a shadow root">';
     await shadow.querySelector('img').decode();
+    const closed = document.getElementById('closed-component').attachShadow({ mode: 'closed' });
+    closed.innerHTML = '<img src="/photos/coral_cat.jpg" style="width: 280px; height: 210px; display: block" alt="in a closed shadow root">';
+    await closed.querySelector('img').decode();
     await Promise.all([...document.images].map((img) => img.complete ? null : new Promise((r) => { img.onload = img.onerror = r; })));
     return true;
   })();
