@@ -9,7 +9,7 @@ import type { BackgroundRequest, ClassifyResult, Dataset, ImageSource, RequestOf
 import { storedBackendChoice } from '../storage/backend-choice';
 import type { ExampleRecord } from '../storage/database';
 import { addExample, allExamples, deleteExample, deleteLabel, renameLabel, replaceEverything } from '../storage/dataset';
-import { parseDataset, serializeDataset, toBase64 } from '../storage/dataset-file';
+import { parseDataset, toBase64 } from '../storage/dataset-file';
 import { deleteHead, loadHead, saveHead } from '../storage/head-store';
 import { distortionSeedOf } from './distort';
 import { SpotterEngine } from './engine';
@@ -68,8 +68,6 @@ export class BrowserEngineHost {
         return this.exportHead();
       case 'forget-model':
         return this.forgetModel();
-      case 'export-dataset':
-        return { text: serializeDataset(await allExamples(), await loadHead()) };
       case 'import-dataset':
         return this.importDataset(request.text);
     }
@@ -196,8 +194,13 @@ export class BrowserEngineHost {
     return { modelJson: files.modelJson, weightsBase64: toBase64(files.weights), labelsJson: files.labelsJson };
   }
 
+  /** Replacing the model under a running training would leave its result nowhere to go. */
+  private refuseWhileTraining(advice: string): void {
+    if (this.training.phase === 'running') throw new SpotterError('bad-message', `Spotter is training a model right now. ${advice}`);
+  }
+
   private async forgetModel(): Promise<ResultOf<'forget-model'>> {
-    if (this.training.phase === 'running') throw new SpotterError('bad-message', 'Spotter is training a model right now. Try again when it has finished.');
+    this.refuseWhileTraining('Try again when it has finished.');
     const forgotten = await deleteHead();
     this.replaceHead(null);
     this.training = IDLE_TRAINING;
@@ -205,9 +208,7 @@ export class BrowserEngineHost {
   }
 
   private async importDataset(text: string): Promise<ResultOf<'import-dataset'>> {
-    if (this.training.phase === 'running') {
-      throw new SpotterError('bad-message', 'Spotter is training a model right now. Import when it has finished; nothing was changed.');
-    }
+    this.refuseWhileTraining('Import when it has finished; nothing was changed.');
     const parsed = parseDataset(text);
     // Build the head before writing anything: a head that cannot load must not replace a good one.
     const head = parsed.head ? await UserHead.deserialize(parsed.head.head).catch((error: unknown) => {

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { seededRandom } from './seeded-random';
+import { fnv1a, seededRandom } from './seeded-random';
 import { cropBox, cropsOf, type CropBox } from './preprocess';
 
 /**
@@ -54,10 +54,7 @@ export function randomDistortions(width: number, height: number, count: number, 
  * always gets the same copies, and different images get different crops, flips and brightness.
  */
 export function distortionSeedOf(embedding: Float32Array): number {
-  const words = new Uint32Array(embedding.buffer, embedding.byteOffset, embedding.length);
-  let hash = 0x811c9dc5;
-  for (const word of words) hash = Math.imul(hash ^ word, 0x01000193);
-  return hash >>> 0;
+  return fnv1a(new Uint32Array(embedding.buffer, embedding.byteOffset, embedding.length));
 }
 
 /** The distorted copies of [h, w, 3|4] 0..255 pixels as a [n, 224, 224, 3] float batch, still 0..255. */

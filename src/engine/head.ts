@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { seededRandom } from './seeded-random';
+import { fnv1a, seededRandom } from './seeded-random';
 import { DEFAULT_TRAIN_OPTIONS, EMBEDDING_SIZE, type TrainOptions } from './train-options';
 
 /**
@@ -169,13 +169,6 @@ function nextTask(): Promise<void> {
   });
 }
 
-/** FNV-1a, to give each label its own random stream. */
-function hashString(text: string): number {
-  let hash = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193);
-  return hash >>> 0;
-}
-
 function shuffleInPlace<T>(items: T[], random: () => number): T[] {
   for (let i = items.length - 1; i > 0; i--) {
     const j = Math.floor(random() * (i + 1));
@@ -205,7 +198,7 @@ export function splitPerClass(
       const n = indices.length;
       if (n < MIN_EXAMPLES_TO_VALIDATE) continue;
       // Each label draws from its own stream, so adding examples to one label leaves the others' split alone.
-      const random = seededRandom(seed ^ hashString(label));
+      const random = seededRandom(seed ^ fnv1a(Array.from({ length: label.length }, (_, i) => label.charCodeAt(i))));
       // Keep at least 2 to train on, whatever the fraction.
       const take = Math.min(n - MIN_EXAMPLES_PER_LABEL, Math.max(1, Math.round(fraction * n)));
       for (const index of shuffleInPlace([...indices], random).slice(0, take)) held.add(index);
@@ -262,7 +255,7 @@ function checkEmbedding(embedding: Float32Array, what: string): void {
 function buildModel(classCount: number, options: TrainOptions): tf.Sequential {
   const model = tf.sequential();
   const seeded = (offset: number) => tf.initializers.glorotUniform({ seed: options.seed + offset });
-  // No kernelRegularizer: the training loop adds the L2 penalty itself (see l2Penalty).
+  // No kernelRegularizer: the training loop adds the L2 penalty to its objective itself.
   if (options.hiddenUnits > 0) {
     model.add(tf.layers.dense({ inputShape: [EMBEDDING_SIZE], units: options.hiddenUnits, activation: 'relu', kernelInitializer: seeded(0) }));
     // Not seeded on purpose: TF.js reuses a dropout seed for every batch, which drops the same units each time.
@@ -383,17 +376,21 @@ async function trainOneEpoch(
         tf.dispose([batch.x, batch.y, batch.weights, seen.stats ?? []]);
       }
     }
-    // One read an epoch: on WebGL every read waits for the GPU.
-    const [lossSum = Number.NaN, hits = 0] = await totals.data();
-    return [lossSum, hits];
-  } finally {
+  } catch (error) {
     totals.dispose();
+    throw error;
   }
+  // One read an epoch: on WebGL every read waits for the GPU.
+  return readTotals(totals);
 }
 
 /** [sum of the rows' cross-entropy, rows predicted right] of the model on a batch. */
-async function lossAndHitsOf(model: tf.LayersModel, batch: Batch): Promise<[number, number]> {
-  const totals = tf.tidy(() => lossAndHits(batch.y, model.predict(batch.x) as tf.Tensor2D));
+function lossAndHitsOf(model: tf.LayersModel, batch: Batch): Promise<[number, number]> {
+  return readTotals(tf.tidy(() => lossAndHits(batch.y, model.predict(batch.x) as tf.Tensor2D)));
+}
+
+/** Reads a lossAndHits pair and disposes it. */
+async function readTotals(totals: tf.Tensor1D): Promise<[number, number]> {
   try {
     const [lossSum = Number.NaN, hits = 0] = await totals.data();
     return [lossSum, hits];

@@ -8,7 +8,7 @@ import { decodeSize } from '../shared/image-size';
  */
 export async function decodeImage(blob: Blob): Promise<ImageBitmap> {
   if (!isSvg(blob)) {
-    const problem = pixelCountProblem(new Uint8Array(await blob.arrayBuffer()));
+    const problem = pixelCountProblem(new Uint8Array(await blob.slice(0, HEADER_BYTES).arrayBuffer()));
     if (problem) throw new SpotterError('too-large', problem);
   }
   const full = await decodeFullSize(blob);
@@ -45,6 +45,8 @@ function onWhite(bitmap: ImageBitmap): ImageBitmap {
  * huge size (a 100 KB PNG of 30000 x 30000 px needs 3.6 GB) is refused by its header first.
  */
 export const MAX_IMAGE_PIXELS = 100_000_000;
+/** Enough of the file to find its size: JPEG's frame header can come after tens of KB of EXIF. */
+const HEADER_BYTES = 1024 * 1024;
 
 /** Why these image bytes are too big to decode, or null (also for formats whose size is unknown: the decoder decides). */
 export function pixelCountProblem(bytes: Uint8Array): string | null {

@@ -9,3 +9,10 @@ export function seededRandom(seed: number): () => number {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
+
+/** FNV-1a over 32-bit values: a seed taken from data (a label's characters, an embedding's float bits). */
+export function fnv1a(values: Iterable<number>): number {
+  let hash = 0x811c9dc5;
+  for (const value of values) hash = Math.imul(hash ^ value, 0x01000193);
+  return hash >>> 0;
+}

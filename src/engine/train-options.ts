@@ -46,3 +46,11 @@ export const DEFAULT_TRAIN_OPTIONS: TrainOptions = {
   seed: 42,
   refitOnAll: true,
 };
+
+/** What the options a user may set in the popup's Advanced section accept (the protocol enforces the same). */
+export const TRAIN_OPTION_LIMITS = {
+  epochs: { min: 1, max: 500, integer: true },
+  learningRate: { min: 0.00001, max: 1, integer: false },
+  batchSize: { min: 1, max: 1024, integer: true },
+  hiddenUnits: { min: 0, max: 1024, integer: true },
+} as const;

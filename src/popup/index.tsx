@@ -80,7 +80,7 @@ function App() {
         <LabelsView labelsVersion={labelsVersion} onLabelsChanged={labelsChanged} onModelChanged={modelChanged} />
       </section>
       <section role="tabpanel" id="panel-train" aria-labelledby="tab-train" hidden={tab !== 'train'}>
-        <TrainView labelsVersion={labelsVersion} visible={tab === 'train'} onModelChanged={modelChanged} />
+        <TrainView labelsVersion={labelsVersion} modelVersion={modelVersion} visible={tab === 'train'} onModelChanged={modelChanged} />
       </section>
     </>
   );

@@ -1,7 +1,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { ask } from '../shared/client';
 import { toErrorInfo } from '../shared/errors';
-import { normaliseLabel } from '../shared/labels';
+import { collapseSpaces, normaliseLabel } from '../shared/labels';
 import type { Dataset } from '../shared/protocol';
 import { InlineConfirm } from './confirm';
 import { allExamples } from '../storage/dataset';
@@ -211,7 +211,7 @@ function LabelEdits(props: { label: string; others: string[]; disabled: boolean;
   // A choice whose label was renamed or deleted meanwhile is no choice.
   const mergeInto = others.includes(chosenMerge) ? chosenMerge : '';
   const [confirmingRenameMerge, setConfirmingRenameMerge] = useState(false);
-  const existingNamed = (name: string) => others.find((other) => other.toLowerCase() === name.trim().replace(/\s+/g, ' ').toLowerCase());
+  const existingNamed = (name: string) => others.find((other) => other.toLowerCase() === collapseSpaces(name).toLowerCase());
   const rename = (to: string) => {
     const target = existingNamed(to) ?? normaliseLabel(to);
     void run(async () => `Renamed ${(await ask({ type: 'rename-label', from: label, to })).moved} examples to "${target}".`, [`${groupSelector(target)} h3`]);

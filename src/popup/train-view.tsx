@@ -2,7 +2,7 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { ask } from '../shared/client';
 import { toErrorInfo } from '../shared/errors';
 import { formatMs, formatPercent } from '../shared/format';
-import { DEFAULT_TRAIN_OPTIONS } from '../engine/train-options';
+import { DEFAULT_TRAIN_OPTIONS, TRAIN_OPTION_LIMITS } from '../engine/train-options';
 import type { Dataset, TrainingReportMessage, TrainingState } from '../shared/protocol';
 import { LineChart } from './chart';
 import { InlineConfirm } from './confirm';
@@ -14,13 +14,15 @@ const MAX_POLL_FAILURES = 5;
 type AdvancedKey = 'epochs' | 'learningRate' | 'batchSize' | 'hiddenUnits';
 type Advanced = Record<AdvancedKey, string>;
 
-/** The Advanced fields, their limits (the protocol's) and the defaults shown as placeholders. */
-const ADVANCED_FIELDS: readonly { key: AdvancedKey; title: string; min: number; max: number; integer: boolean }[] = [
-  { key: 'epochs', title: 'Epochs (max)', min: 1, max: 500, integer: true },
-  { key: 'learningRate', title: 'Learning rate', min: 0.00001, max: 1, integer: false },
-  { key: 'batchSize', title: 'Batch size', min: 1, max: 1024, integer: true },
-  { key: 'hiddenUnits', title: 'Hidden units (0 = none)', min: 0, max: 1024, integer: true },
-];
+/** The Advanced fields, with the limits the protocol enforces and the defaults shown as placeholders. */
+const ADVANCED_FIELDS: readonly { key: AdvancedKey; title: string; min: number; max: number; integer: boolean }[] = (
+  [
+    ['epochs', 'Epochs (max)'],
+    ['learningRate', 'Learning rate'],
+    ['batchSize', 'Batch size'],
+    ['hiddenUnits', 'Hidden units (0 = none)'],
+  ] as const
+).map(([key, title]) => ({ key, title, ...TRAIN_OPTION_LIMITS[key] }));
 
 /** The options the user set, or a sentence saying which one is wrong. */
 function advancedOptions(advanced: Advanced): { options: Partial<Record<AdvancedKey, number>> } | { problem: string } {
@@ -53,7 +55,7 @@ function staleness(dataset: Dataset): string | null {
 }
 
 /** Retrain, watch it learn (like TensorBoard did for TF for Poets), then see how well it does per label. */
-export function TrainView(props: { labelsVersion: number; visible: boolean; onModelChanged: () => void }) {
+export function TrainView(props: { labelsVersion: number; modelVersion: number; visible: boolean; onModelChanged: () => void }) {
   const [dataset, setDataset] = useState<Dataset | null>(null);
   const [training, setTraining] = useState<TrainingState | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -65,11 +67,10 @@ export function TrainView(props: { labelsVersion: number; visible: boolean; onMo
     lastPhase.current = training?.phase ?? null;
   }, [training]);
   const [confirmingForget, setConfirmingForget] = useState(false);
-  const [forgetVersion, setForgetVersion] = useState(0);
 
   useEffect(() => {
     ask({ type: 'list-dataset' }).then(setDataset, (e: unknown) => setError(toErrorInfo(e).message));
-  }, [props.labelsVersion, training?.phase, forgetVersion]);
+  }, [props.labelsVersion, props.modelVersion, training?.phase]);
 
   // Training runs in the engine whether or not the popup is open: reopening picks it up here.
   useEffect(() => {
@@ -123,7 +124,6 @@ export function TrainView(props: { labelsVersion: number; visible: boolean; onMo
       await ask({ type: 'forget-model' });
       props.onModelChanged();
       setTraining(null);
-      setForgetVersion((n) => n + 1);
     } catch (e) {
       setError(toErrorInfo(e).message);
     }

@@ -4,7 +4,7 @@
  */
 import browser from 'webextension-polyfill';
 import * as v from 'valibot';
-import { isMissingReceiver, sendToContentScript } from './content-script';
+import { isUnreachablePage, sendToContentScript } from './content-script';
 import { SpotterError } from './errors';
 import {
   CONTENT_RESULT_SCHEMAS,
@@ -36,7 +36,7 @@ export async function tellTab<T extends ContentType>(tabId: number, command: Ext
   } catch (error) {
     // The content script's own errors ("That image is no longer on the page…") are for the user as they are.
     const message = error instanceof Error ? error.message : String(error);
-    if (message && !isMissingReceiver(error) && !/Cannot access|cannot be scripted|Missing host permission/i.test(message)) throw new SpotterError('unreadable', message);
+    if (message && !isUnreachablePage(error)) throw new SpotterError('unreadable', message);
     throw new SpotterError(
       'unreadable',
       'Spotter cannot see this page: browser pages and the extension store are off limits, and file: pages need "Allow access to file URLs" in Spotter\'s details.',

@@ -1,9 +1,16 @@
 /** Reaching the content script of a tab, also in tabs that were open before Spotter was installed or updated. */
 import browser from 'webextension-polyfill';
 
+const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
+
 /** The browser's words for "no content script answers in that frame" (Chrome and Firefox alike). */
 export function isMissingReceiver(error: unknown): boolean {
-  return /Receiving end does not exist|Could not establish connection/i.test(error instanceof Error ? error.message : String(error));
+  return /Receiving end does not exist|Could not establish connection/i.test(messageOf(error));
+}
+
+/** Whether Spotter cannot run in the page at all: no content script, and none may be injected (browser pages, the store, file: without access). */
+export function isUnreachablePage(error: unknown): boolean {
+  return isMissingReceiver(error) || /Cannot access|cannot be scripted|Missing host permission/i.test(messageOf(error));
 }
 
 /** Runs the manifest's content script in one frame of a tab (needs the "scripting" permission). */

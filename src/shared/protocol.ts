@@ -4,6 +4,7 @@
  */
 import * as v from 'valibot';
 import { ERROR_CODES } from './errors';
+import { TRAIN_OPTION_LIMITS } from '../engine/train-options';
 import { BACKEND_NAMES } from './backends';
 
 /** Largest image we accept, in bytes (also bounds data: URLs sent between contexts). */
@@ -83,11 +84,12 @@ const ExampleSummarySchema = v.object({
 });
 export type ExampleSummary = v.InferOutput<typeof ExampleSummarySchema>;
 
+const LIMITS = TRAIN_OPTION_LIMITS;
 const TrainOptionsSchema = v.object({
-  epochs: v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(500)),
-  learningRate: v.pipe(v.number(), v.minValue(1e-5), v.maxValue(1)),
-  batchSize: v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(1024)),
-  hiddenUnits: v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(1024)),
+  epochs: v.pipe(v.number(), v.integer(), v.minValue(LIMITS.epochs.min), v.maxValue(LIMITS.epochs.max)),
+  learningRate: v.pipe(v.number(), v.minValue(LIMITS.learningRate.min), v.maxValue(LIMITS.learningRate.max)),
+  batchSize: v.pipe(v.number(), v.integer(), v.minValue(LIMITS.batchSize.min), v.maxValue(LIMITS.batchSize.max)),
+  hiddenUnits: v.pipe(v.number(), v.integer(), v.minValue(LIMITS.hiddenUnits.min), v.maxValue(LIMITS.hiddenUnits.max)),
   dropoutRate: v.pipe(v.number(), v.minValue(0), v.maxValue(0.9)),
   l2: v.pipe(v.number(), v.minValue(0), v.maxValue(100)),
   refitOnAll: v.boolean(),
@@ -152,7 +154,6 @@ export const BackgroundRequestSchema = v.variant('type', [
   v.object({ type: v.literal('export-head') }),
   /** Drops the trained model (the examples stay): classifications show ImageNet's labels only. */
   v.object({ type: v.literal('forget-model') }),
-  v.object({ type: v.literal('export-dataset') }),
   v.object({ type: v.literal('import-dataset'), text: v.pipe(v.string(), v.maxLength(64 * 1024 * 1024)) }),
 ]);
 export type BackgroundRequest = v.InferOutput<typeof BackgroundRequestSchema>;
@@ -175,7 +176,6 @@ export const RESULT_SCHEMAS = {
   'training-status': TrainingStateSchema,
   'export-head': v.object({ modelJson: v.string(), weightsBase64: v.string(), labelsJson: v.string() }),
   'forget-model': v.object({ forgotten: v.boolean() }),
-  'export-dataset': v.object({ text: v.string() }),
   'import-dataset': v.object({ examples: v.number(), labels: v.number(), head: v.boolean() }),
 } satisfies Record<RequestType, v.GenericSchema>;
 export type ResultOf<T extends RequestType> = v.InferOutput<(typeof RESULT_SCHEMAS)[T]>;

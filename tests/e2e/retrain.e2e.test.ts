@@ -182,14 +182,22 @@ describe.each(E2E_BROWSERS)('Spotter in %s: teach your own labels', (browserName
 
   it('exports everything, and importing the file through the UI restores a deleted label', async () => {
     await panel.bringToFront();
-    // What "Export everything" saves (the button hands this text to a download).
-    const exported = await panel.evaluate(async () => {
-      const api = (globalThis as unknown as { chrome: typeof chrome }).chrome;
-      return ((await api.runtime.sendMessage({ type: 'export-dataset' })) as { result: { text: string } }).result.text;
-    });
-    const file = path.join(SCREENSHOTS, `${browserName}-dataset.json`);
-    await writeFile(file, exported);
     await panel.click('#tab-labels');
+    // Press the real "Export everything". Automation cannot drive the browsers' download UI, so the
+    // page's link clicks are caught and what they would save is read from their blob: URLs.
+    const exported = await panel.evaluate(async () => {
+      const saved: Promise<{ name: string; text: string }>[] = [];
+      HTMLAnchorElement.prototype.click = function (this: HTMLAnchorElement) {
+        saved.push(fetch(this.href).then(async (response) => ({ name: this.download, text: await response.text() })));
+      };
+      [...document.querySelectorAll<HTMLButtonElement>('.transfer button')].find((button) => button.textContent?.trim() === 'Export everything')!.click();
+      for (let waited = 0; saved.length === 0 && waited < 30_000; waited += 50) await new Promise((resolve) => setTimeout(resolve, 50));
+      return Promise.all(saved);
+    });
+    expect(exported).toHaveLength(1);
+    expect(exported[0]!.name).toMatch(/^spotter-dataset-\d{4}-\d{2}-\d{2}\.json$/);
+    const file = path.join(SCREENSHOTS, `${browserName}-dataset.json`);
+    await writeFile(file, exported[0]!.text);
     const roses = await panel.waitForSelector('.label-group[data-label="roses"]');
     // Deleting asks first, inside the page (window.confirm can close a toolbar popup).
     await (await roses!.$('button.danger'))!.click();
