@@ -46,13 +46,34 @@ export function onMenuClicked(info: Menus.OnClickData, tab: Tabs.Tab | undefined
   const command = commandFor(info);
   if (!command || tab?.id === undefined) return;
   const tabId = tab.id;
-  sendToContentScript(tabId, info.frameId ?? 0, command).catch((error: unknown) => {
-    // The page cannot run Spotter's content script (a browser page, the extension store, a file:
-    // page without file access): there is no overlay to show the error in, so the toolbar says it.
-    void browser.action.setBadgeText({ tabId, text: '!' });
-    void browser.action.setBadgeBackgroundColor({ tabId, color: '#b3261e' });
-    void browser.action.setTitle({ tabId, title: `Spotter cannot work on this page (${error instanceof Error ? error.message : String(error)}). Browser pages and the extension store are off limits; for file: pages, allow access to file URLs in Spotter's details.` });
-  });
+  sendToContentScript(tabId, info.frameId ?? 0, command).then(
+    () => clearPageProblem(tabId),
+    (error: unknown) => showPageProblem(tabId, error instanceof Error ? error.message : String(error)),
+  );
+}
+
+const PROBLEM_BADGE = '!';
+
+/**
+ * The page cannot run Spotter's content script (a browser page, the extension store, a file: page
+ * without file access): there is no overlay to show the error in, so the toolbar says it, for
+ * this tab only (browsers drop tab-specific badges when the tab navigates).
+ */
+function showPageProblem(tabId: number, reason: string): void {
+  void browser.action.setBadgeText({ tabId, text: PROBLEM_BADGE });
+  void browser.action.setBadgeBackgroundColor({ tabId, color: '#b3261e' });
+  void browser.action.setTitle({ tabId, title: `Spotter cannot work on this page (${reason}). Browser pages and the extension store are off limits; for file: pages, allow access to file URLs in Spotter's details.` });
+}
+
+/** A later command reached the page: the warning no longer holds. */
+async function clearPageProblem(tabId: number): Promise<void> {
+  try {
+    if ((await browser.action.getBadgeText({ tabId })) !== PROBLEM_BADGE) return;
+    await browser.action.setBadgeText({ tabId, text: '' });
+    await browser.action.setTitle({ tabId, title: browser.runtime.getManifest().action?.default_title ?? 'Spotter' });
+  } catch {
+    // The tab closed meanwhile: nothing to clear.
+  }
 }
 
 function commandFor(info: Menus.OnClickData): ContentCommand | null {

@@ -1,12 +1,13 @@
 /**
  * The page's images for the popup: <img> (currentSrc, so <picture>/srcset give the shown
- * source), CSS backgrounds, canvases and videos, in this document, open shadow roots and
- * same-origin iframes.
+ * source), CSS backgrounds, canvases and videos, in this document, shadow roots (closed ones too:
+ * see shadow-roots.ts) and same-origin iframes.
  * Only what is rendered at least 48 px on its shorter side, images only once loaded, and
  * each URL once. The popup asks again every few seconds, so lazy images join once they load.
  */
 import type { PageImage } from '../shared/protocol';
 import { asImageTarget, type ImageTarget } from './find-image';
+import { shadowRootOf } from './shadow-roots';
 
 export const MIN_RENDERED_SIDE = 48;
 /** getComputedStyle on every element of a huge page would stall it: past this many, backgrounds are not looked for (media still are). */
@@ -40,8 +41,9 @@ export class PageImageRegistry {
           if (inner) scan(inner);
           continue;
         }
-        // Web components keep their images in shadow roots; open ones can be read.
-        if (element.shadowRoot) scan(element.shadowRoot);
+        // Web components keep their images in shadow roots.
+        const shadowRoot = shadowRootOf(element);
+        if (shadowRoot) scan(shadowRoot);
         if (!isMedia(element) && ++backgroundChecks > MAX_BACKGROUND_CHECKS) continue;
         const image = this.describe(element);
         if (!image || seenUrls.has(image.url)) continue;

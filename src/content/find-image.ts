@@ -2,9 +2,10 @@
  * Finding what the user right-clicked. The browser tells us the URL for <img> and <video>;
  * for canvases and CSS backgrounds we look under the cursor ourselves.
  */
+import { shadowRootOf } from './shadow-roots';
 
 export type ImageTarget =
-  /** element: the <img>, or the host of the closed shadow root it is hidden in. */
+  /** element: the <img>, or the element that was hit where the <img> cannot be reached. */
   | { kind: 'img'; element: Element; url: string }
   | { kind: 'video'; element: HTMLVideoElement }
   | { kind: 'canvas'; element: HTMLCanvasElement }
@@ -34,8 +35,8 @@ export function findImageTarget(context: ClickContext, doc: Document = document)
     const element = candidates.find(bySrc) ?? [...doc.querySelectorAll('img, video')].find(bySrc);
     if (element && isImg(element)) return { kind: 'img', element, url: context.srcUrl };
     if (element && isVideo(element)) return { kind: 'video', element };
-    // An <img> inside a closed shadow root: no script can reach it, but the browser said what it
-    // shows. Read that URL and draw the overlay over the element that was hit (the shadow host).
+    // An <img> we cannot reach (a shadow root the browser would not open to us), but the browser
+    // said what it shows: read that URL and draw the overlay over the element that was hit.
     const host = candidates[0];
     if (!element && context.mediaType === 'image' && host && !isImg(host)) return { kind: 'img', element: host, url: context.srcUrl };
   }
@@ -63,7 +64,10 @@ export function asImageTarget(element: Element): ImageTarget | null {
   return url ? { kind: 'background', element, url } : null;
 }
 
-/** Everything under the click point, topmost first, then the clicked element's ancestors. */
+/**
+ * Everything under the click point, topmost first, with what shadow roots (closed ones too) show
+ * there placed before their host; then the clicked element's ancestors.
+ */
 function elementsAt(context: ClickContext, doc: Document): Element[] {
   const seen = new Set<Element>();
   const ordered: Element[] = [];
@@ -73,7 +77,14 @@ function elementsAt(context: ClickContext, doc: Document): Element[] {
       ordered.push(el);
     }
   };
-  if (context.point) for (const el of doc.elementsFromPoint(context.point.x, context.point.y)) add(el);
+  const addAt = (root: Document | ShadowRoot, x: number, y: number) => {
+    for (const el of root.elementsFromPoint(x, y)) {
+      const inner = seen.has(el) ? null : shadowRootOf(el);
+      if (inner && inner !== root) addAt(inner, x, y);
+      add(el);
+    }
+  };
+  if (context.point) addAt(doc, context.point.x, context.point.y);
   for (let el = context.element; el; el = el.parentElement) add(el);
   return ordered.filter((el) => el !== doc.documentElement && el !== doc.body);
 }

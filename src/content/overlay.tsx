@@ -7,6 +7,7 @@ import { render } from 'preact';
 import type { ClassifyResult } from '../shared/protocol';
 import { formatMs, formatPercent } from '../shared/format';
 import css from './overlay.css?inline';
+import { ownShadowHosts } from './shadow-roots';
 
 export type OverlayState =
   | { phase: 'loading' }
@@ -137,6 +138,7 @@ export class ImageOverlay {
     // Inline !important beats any page rule that targets our host element.
     this.host.setAttribute('style', 'all: initial !important; position: fixed !important; inset: 0 auto auto 0 !important; width: 0 !important; height: 0 !important; z-index: 2147483647 !important; display: block !important;');
     this.root = this.host.attachShadow({ mode: 'closed' });
+    ownShadowHosts.add(this.host);
     const style = doc.createElement('style');
     style.textContent = css;
     this.root.append(style);

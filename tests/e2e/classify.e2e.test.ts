@@ -114,12 +114,24 @@ describe.each(E2E_BROWSERS)('Spotter in %s: right-click classify', (browserName)
     await expect.poll(() => spotter.overlays(page).then((o) => o.length)).toBe(0);
   });
 
-  it("the popup lists the page's images, including one inside a web component's shadow root", async () => {
+  it('a menu command that cannot reach the page marks the toolbar button, and the next one that does clears it', async () => {
+    const click = await menuClickFor({ id: 'plain-img', context: 'image' });
+    // A frame that does not exist: Spotter can neither message nor inject into it.
+    await spotter.chooseMenuItem(page, '#plain-img', { ...click, frameId: 987_654 });
+    await expect.poll(() => spotter.toolbarOf(page).then((toolbar) => toolbar.badge), { timeout: 10_000 }).toBe('!');
+    expect((await spotter.toolbarOf(page)).title).toMatch(/^Spotter cannot work on this page \(.+\)/);
+    expect(await classify({ id: 'plain-img', context: 'image' })).toMatchObject({ state: 'done' });
+    await expect.poll(() => spotter.toolbarOf(page), { timeout: 10_000 }).toEqual({ badge: '', title: 'Spotter' });
+    await closeWithEscape();
+  });
+
+  it("the popup lists the page's images, including those inside web components' open and closed shadow roots", async () => {
     const popup = await spotter.openExtensionPage(`src/popup/popup.html?tabId=${await spotter.tabIdOf(page)}`);
     const urls = await popup.waitForFunction(
       () => {
         const cards = [...document.querySelectorAll('.card')].map((card) => card.getAttribute('data-url') ?? '');
-        return cards.some((url) => url.endsWith('/photos/coral_parrot.jpg')) ? cards : null;
+        const inShadowRoots = ['/photos/coral_parrot.jpg', '/photos/coral_cat.jpg'];
+        return inShadowRoots.every((photo) => cards.some((url) => url.endsWith(photo))) ? cards : null;
       },
       { timeout: 60_000 },
     );

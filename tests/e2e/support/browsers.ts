@@ -34,6 +34,8 @@ export interface SpotterSession {
   /** Right-clicks the element for real, then runs the extension's menu handler as the browser would. */
   chooseMenuItem(page: Page, selector: string, click: MenuClick): Promise<void>;
   overlays(page: Page): Promise<OverlaySnapshot[]>;
+  /** The toolbar button's badge text and tooltip in the page's tab. */
+  toolbarOf(page: Page): Promise<{ badge: string; title: string }>;
   /** Chromium only: the CDP-level session (service worker, offscreen document, network log). */
   chrome?: ChromeSession;
   /**
@@ -57,6 +59,7 @@ export function launchSpotter(name: BrowserName, options: LaunchOptions = {}): P
 
 async function chromium(existing?: ChromeSession): Promise<SpotterSession> {
   const session = existing ?? (await launchChrome());
+  const tabIdOf = (page: Page) => session.inWorker(async (url: string) => (await chrome.tabs.query({})).find((tab) => tab.url === url)!.id!, page.url());
   return {
     name: 'chromium',
     browser: session.browser,
@@ -67,9 +70,11 @@ async function chromium(existing?: ChromeSession): Promise<SpotterSession> {
       await page.goto(session.extensionUrl(p));
       return page;
     },
-    tabIdOf: (page) => session.inWorker(async (url: string) => (await chrome.tabs.query({})).find((tab) => tab.url === url)!.id!, page.url()),
+    tabIdOf,
     chooseMenuItem: (page, selector, click) => rightClickAndChoose(session, page, selector, click),
     overlays: readOverlays,
+    toolbarOf: async (page) =>
+      session.inWorker(async (tabId: number) => ({ badge: await chrome.action.getBadgeText({ tabId }), title: await chrome.action.getTitle({ tabId }) }), await tabIdOf(page)),
     restart: async () => chromium(await session.restart()),
     close: () => session.close(),
   };
@@ -139,7 +144,7 @@ async function firefox(existingProfile?: string, options: LaunchOptions = {}): P
             spotterBackground: { onMenuClicked(info: unknown, tab: unknown): void };
           };
           const tab = await api.tabs.get(info.tabId);
-          const data = { menuItemId: info.menuItemId ?? 'spotter-classify', editable: false, frameId: 0, pageUrl: info.pageUrl, ...(info.srcUrl ? { srcUrl: info.srcUrl } : {}), ...(info.mediaType ? { mediaType: info.mediaType } : {}) };
+          const data = { menuItemId: info.menuItemId ?? 'spotter-classify', editable: false, frameId: info.frameId ?? 0, pageUrl: info.pageUrl, ...(info.srcUrl ? { srcUrl: info.srcUrl } : {}), ...(info.mediaType ? { mediaType: info.mediaType } : {}) };
           background.spotterBackground.onMenuClicked(data, tab);
         },
         { ...click, tabId, pageUrl: page.url() },
@@ -150,6 +155,13 @@ async function firefox(existingProfile?: string, options: LaunchOptions = {}): P
       return control.evaluate(async (id: number) => {
         const api = (globalThis as unknown as { browser: typeof chrome }).browser;
         return (await api.tabs.sendMessage(id, { type: 'describe-overlays' }, { frameId: 0 })) as OverlaySnapshot[];
+      }, tabId);
+    },
+    async toolbarOf(page) {
+      const tabId = await tabIdOf(page);
+      return control.evaluate(async (id: number) => {
+        const api = (globalThis as unknown as { browser: typeof chrome }).browser;
+        return { badge: await api.action.getBadgeText({ tabId: id }), title: await api.action.getTitle({ tabId: id }) };
       }, tabId);
     },
     eventPageMarker: (value) =>

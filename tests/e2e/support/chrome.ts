@@ -143,6 +143,8 @@ export interface MenuClick {
   mediaType?: 'image' | 'video';
   /** Defaults to "Classify with Spotter". */
   menuItemId?: string;
+  /** Defaults to the top frame (0); a frame that does not exist makes the command fail. */
+  frameId?: number;
 }
 
 /** A real right-click in the middle of the element, so the content script sees the contextmenu event. */
@@ -163,10 +165,10 @@ export async function rightClickAndChoose(session: ChromeSession, page: Page, se
   await rightClick(page, selector);
   const pageUrl = page.url();
   await session.inWorker(
-    async (info: { srcUrl?: string; mediaType?: string; pageUrl: string; menuItemId?: string }) => {
+    async (info: MenuClick & { pageUrl: string }) => {
       const [tab] = await chrome.tabs.query({ url: info.pageUrl });
       if (!tab) throw new Error(`no tab for ${info.pageUrl}`);
-      const data = { menuItemId: info.menuItemId ?? 'spotter-classify', editable: false, frameId: 0, pageUrl: info.pageUrl, ...(info.srcUrl ? { srcUrl: info.srcUrl } : {}), ...(info.mediaType ? { mediaType: info.mediaType } : {}) };
+      const data = { menuItemId: info.menuItemId ?? 'spotter-classify', editable: false, frameId: info.frameId ?? 0, pageUrl: info.pageUrl, ...(info.srcUrl ? { srcUrl: info.srcUrl } : {}), ...(info.mediaType ? { mediaType: info.mediaType } : {}) };
       // Undocumented but real: runs every listener registered with onClicked.addListener.
       (chrome.contextMenus.onClicked as unknown as { dispatch(info: unknown, tab: unknown): void }).dispatch(data, tab);
     },

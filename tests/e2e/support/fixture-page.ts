@@ -28,7 +28,7 @@ export const FIXTURE_CASES: FixtureCase[] = [
   { id: 'cross-origin-img', context: 'image', expectLabel: 'dragonfly' },
   { id: 'missing-img', context: 'image', expectError: /HTTP 404/ },
   { id: 'not-an-image', context: 'image', expectError: /not an image/ },
-  // An <img> inside a closed shadow root: only the browser's menu info knows its URL.
+  // An <img> inside a closed shadow root: page scripts cannot reach it; Spotter opens the root.
   { id: 'closed-component', context: 'image', srcUrl: '/photos/coral_cat.jpg', expectLabel: 'Egyptian cat' },
   // Never drawn on: nothing to classify, and Spotter says so rather than guess.
   { id: 'blank-canvas', context: 'page', expectError: /canvas is blank to Spotter/ },
