@@ -7,8 +7,8 @@ import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { SpotterError } from '../shared/errors';
 import type { BackgroundRequest, ClassifyResult, Dataset, ImageSource, RequestOf, RequestType, ResultOf, TrainingState, UserPrediction } from '../shared/protocol';
 import { storedBackendChoice } from '../storage/backend-choice';
-import type { ExampleRecord } from '../storage/database';
-import { addExample, allExamples, deleteExample, deleteLabel, renameLabel, replaceEverything } from '../storage/dataset';
+import type { ExampleMeta, ExampleRecord } from '../storage/database';
+import { addExample, allExamples, deleteExample, deleteLabel, exampleList, renameLabel, replaceEverything } from '../storage/dataset';
 import { parseDataset, toBase64 } from '../storage/dataset-file';
 import { deleteHead, loadHead, saveHead } from '../storage/head-store';
 import { distortionSeedOf } from './distort';
@@ -128,8 +128,8 @@ export class BrowserEngineHost {
   }
 
   private async dataset(): Promise<Dataset> {
-    const examples = await allExamples();
-    const byLabel = new Map<string, ExampleRecord[]>();
+    const examples = await exampleList();
+    const byLabel = new Map<string, ExampleMeta[]>();
     for (const example of examples) byLabel.set(example.label, [...(byLabel.get(example.label) ?? []), example]);
     const head = await loadHead();
     return {
@@ -249,6 +249,6 @@ function userPrediction(scores: readonly { label: string; probability: number }[
   return { labels, unknown: (labels[0]?.probability ?? 0) < unknownThreshold(labelCount) };
 }
 
-function summary(example: ExampleRecord): ResultOf<'add-example'> {
+function summary(example: ExampleMeta): ResultOf<'add-example'> {
   return { id: example.id!, label: example.label, thumbnail: example.thumbnail, imageUrl: example.imageUrl, pageUrl: example.pageUrl, createdAt: example.createdAt };
 }

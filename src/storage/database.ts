@@ -14,10 +14,22 @@ export interface BackendChoiceRecord {
   measuredAt: number;
 }
 
-/** One labelled image: what the user taught Spotter. */
-export interface ExampleRecord {
+/**
+ * One labelled image as lists show it: everything but the embeddings, which live in their own
+ * store (`features`, same key) so that listing a thousand examples does not read ~46 MB of them.
+ */
+export interface ExampleMeta {
   id?: number;
   label: string;
+  /** A small JPEG data: URL, for the dataset view. */
+  thumbnail: string;
+  imageUrl: string;
+  pageUrl: string;
+  createdAt: number;
+}
+
+/** What the head trains on for one example. */
+export interface ExampleFeatures {
   /** MobileNet's 1280-d embedding: the head trains on this, never on pixels. */
   embedding: Float32Array;
   /**
@@ -25,12 +37,10 @@ export interface ExampleRecord {
    * Absent on examples saved before Spotter made them, which then train on `embedding` alone.
    */
   distortions?: Float32Array[];
-  /** A small JPEG data: URL, for the dataset view. */
-  thumbnail: string;
-  imageUrl: string;
-  pageUrl: string;
-  createdAt: number;
 }
+
+/** One labelled image: what the user taught Spotter (both stores joined). */
+export type ExampleRecord = ExampleMeta & ExampleFeatures;
 
 export interface HeadRecord {
   head: SerializedHead;
@@ -40,24 +50,35 @@ export interface HeadRecord {
 
 interface SpotterDB extends DBSchema {
   settings: { key: 'backend-choice'; value: BackendChoiceRecord };
-  examples: { key: number; value: ExampleRecord; indexes: { label: string } };
+  examples: { key: number; value: ExampleMeta; indexes: { label: string } };
+  /** Keyed by the example's id; written and deleted in the same transactions as `examples`. */
+  features: { key: number; value: ExampleFeatures };
   /** Only ever one record, 'current': replaced in one put, so readers see the old or the new head. */
   heads: { key: 'current'; value: HeadRecord };
 }
 
 const DB_NAME = 'spotter';
-const DB_VERSION = 2;
+const DB_VERSION = 3;
 
 let opening: Promise<IDBPDatabase<SpotterDB>> | undefined;
 
 export function database(): Promise<IDBPDatabase<SpotterDB>> {
   if (opening) return opening;
   const attempt = openDB<SpotterDB>(DB_NAME, DB_VERSION, {
-    upgrade(db, oldVersion) {
+    async upgrade(db, oldVersion, _newVersion, transaction) {
       if (oldVersion < 1) db.createObjectStore('settings');
       if (oldVersion < 2) {
         db.createObjectStore('examples', { keyPath: 'id', autoIncrement: true }).createIndex('label', 'label');
         db.createObjectStore('heads');
+      }
+      if (oldVersion < 3) {
+        const features = db.createObjectStore('features');
+        // Version 2 kept the embeddings inside each example: move them out, in the upgrade's transaction.
+        for (let cursor = await transaction.objectStore('examples').openCursor(); cursor; cursor = await cursor.continue()) {
+          const { embedding, distortions, ...meta } = cursor.value as ExampleRecord;
+          await features.put(distortions ? { embedding, distortions } : { embedding }, cursor.primaryKey);
+          await cursor.update(meta);
+        }
       }
     },
     // The browser closed the connection (storage cleared, disk trouble): open a new one next time.

@@ -1,7 +1,7 @@
 /** The user's labelled examples and their edits. Label names are trimmed and never empty. */
 import { SpotterError } from '../shared/errors';
 import { normaliseLabel } from '../shared/labels';
-import { database, type ExampleRecord, type HeadRecord } from './database';
+import { database, type ExampleFeatures, type ExampleMeta, type ExampleRecord, type HeadRecord } from './database';
 
 // The rules live in shared/ so that the popup can check a label before it reads any file.
 export { MAX_LABEL_LENGTH, normaliseLabel } from '../shared/labels';
@@ -24,14 +24,36 @@ export async function canonicalLabel(raw: string, ignore?: string): Promise<stri
   return existing ?? label;
 }
 
-export async function addExample(example: Omit<ExampleRecord, 'id' | 'label'> & { label: string }): Promise<ExampleRecord> {
-  const record = { ...example, label: await canonicalLabel(example.label) };
-  const id = await (await database()).add('examples', record);
-  return { ...record, id };
+export async function addExample(example: Omit<ExampleRecord, 'id'>): Promise<ExampleRecord> {
+  const label = await canonicalLabel(example.label);
+  const { meta, features } = splitExample({ ...example, label });
+  const tx = (await database()).transaction(['examples', 'features'], 'readwrite');
+  const id = await tx.objectStore('examples').add(meta);
+  await tx.objectStore('features').add(features, id);
+  await tx.done;
+  return { ...meta, ...features, id };
 }
 
-export async function allExamples(): Promise<ExampleRecord[]> {
+/** Every example without its embeddings: what lists show. */
+export async function exampleList(): Promise<ExampleMeta[]> {
   return (await database()).getAll('examples');
+}
+
+/** Every example with its embeddings: what training and export need. */
+export async function allExamples(): Promise<ExampleRecord[]> {
+  const tx = (await database()).transaction(['examples', 'features']);
+  const [metas, features, ids] = await Promise.all([tx.objectStore('examples').getAll(), tx.objectStore('features').getAll(), tx.objectStore('features').getAllKeys()]);
+  const featuresById = new Map(ids.map((id, i) => [id, features[i]!]));
+  return metas.map((meta) => {
+    const found = featuresById.get(meta.id!);
+    // Both stores change in the same transactions, so this means the database was damaged.
+    if (!found) throw new SpotterError('engine', `Spotter's database lost the embedding of example ${meta.id}: delete that example and label the image again.`);
+    return { ...meta, ...found };
+  });
+}
+
+function splitExample({ embedding, distortions, ...meta }: Omit<ExampleRecord, 'id'>): { meta: Omit<ExampleMeta, 'id'>; features: ExampleFeatures } {
+  return { meta, features: distortions ? { embedding, distortions } : { embedding } };
 }
 
 export interface LabelSummary {
@@ -47,7 +69,8 @@ export async function labelSummaries(): Promise<LabelSummary[]> {
 }
 
 export async function deleteExample(id: number): Promise<void> {
-  await (await database()).delete('examples', id);
+  const tx = (await database()).transaction(['examples', 'features'], 'readwrite');
+  await Promise.all([tx.objectStore('examples').delete(id), tx.objectStore('features').delete(id), tx.done]);
 }
 
 /**
@@ -68,9 +91,10 @@ export async function renameLabel(from: string, to: string): Promise<number> {
 }
 
 export async function deleteLabel(label: string): Promise<number> {
-  const tx = (await database()).transaction('examples', 'readwrite');
+  const tx = (await database()).transaction(['examples', 'features'], 'readwrite');
   let deleted = 0;
-  for (let cursor = await tx.store.index('label').openCursor(label); cursor; cursor = await cursor.continue()) {
+  for (let cursor = await tx.objectStore('examples').index('label').openCursor(label); cursor; cursor = await cursor.continue()) {
+    await tx.objectStore('features').delete(cursor.primaryKey);
     await cursor.delete();
     deleted++;
   }
@@ -82,13 +106,17 @@ export async function deleteLabel(label: string): Promise<number> {
 export async function replaceEverything(examples: readonly Omit<ExampleRecord, 'id'>[], head: HeadRecord | null): Promise<void> {
   // Every label is checked before anything is touched.
   const records = examples.map((example) => ({ ...example, label: normaliseLabel(example.label) }));
-  const tx = (await database()).transaction(['examples', 'heads'], 'readwrite');
+  const tx = (await database()).transaction(['examples', 'features', 'heads'], 'readwrite');
   // Observed here so that an abort below is not also reported as an unhandled rejection.
   const done = tx.done.catch((error: unknown) => error);
   try {
-    const store = tx.objectStore('examples');
-    await store.clear();
-    for (const record of records) await store.add(record);
+    const examples = tx.objectStore('examples');
+    const features = tx.objectStore('features');
+    await Promise.all([examples.clear(), features.clear()]);
+    for (const record of records) {
+      const split = splitExample(record);
+      await features.add(split.features, await examples.add(split.meta));
+    }
     const heads = tx.objectStore('heads');
     if (head) await heads.put(head, 'current');
     else await heads.delete('current');

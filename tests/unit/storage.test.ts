@@ -5,8 +5,8 @@
  */
 import 'fake-indexeddb/auto';
 import { afterEach, describe, expect, it } from 'vitest';
-import { closeDatabaseForTests, type ExampleRecord } from '../../src/storage/database';
-import { addExample, allExamples, deleteExample, deleteLabel, labelNames, labelSummaries, normaliseLabel, renameLabel, replaceEverything } from '../../src/storage/dataset';
+import { closeDatabaseForTests, database, type ExampleRecord } from '../../src/storage/database';
+import { addExample, allExamples, deleteExample, deleteLabel, exampleList, labelNames, labelSummaries, normaliseLabel, renameLabel, replaceEverything } from '../../src/storage/dataset';
 import { parseDataset, serializeDataset } from '../../src/storage/dataset-file';
 import { loadHead, saveHead } from '../../src/storage/head-store';
 import { storedBackendChoice } from '../../src/storage/backend-choice';
@@ -82,6 +82,59 @@ describe('examples', () => {
     // The same label in another case: a plain rename.
     expect(await renameLabel('tulips', 'Tulips')).toBe(3);
     expect(await labelNames()).toEqual(['Tulips']);
+  });
+});
+
+describe('embeddings kept apart', () => {
+  const featureCount = async () => (await database()).count('features');
+
+  it('lists examples without their embeddings, and every edit keeps the two stores in step', async () => {
+    for (const [label, seed] of [['ants', 1], ['ants', 2], ['bees', 3], ['wasps', 4]] as const) await addExample({ ...example(label, seed), distortions: [embedding(seed + 10)] });
+    const listed = await exampleList();
+    expect(listed.map((e) => e.label)).toEqual(['ants', 'ants', 'bees', 'wasps']);
+    for (const entry of listed) expect(Object.keys(entry).sort()).toEqual(['createdAt', 'id', 'imageUrl', 'label', 'pageUrl', 'thumbnail']);
+    expect(await featureCount()).toBe(4);
+    await deleteExample(listed[0]!.id!);
+    expect(await featureCount()).toBe(3);
+    await renameLabel('wasps', 'bees');
+    expect(await deleteLabel('bees')).toBe(2);
+    expect(await featureCount()).toBe(1);
+    const [left] = await allExamples();
+    expect(left!.id).toBe(listed[1]!.id);
+    expect(Array.from(left!.embedding)).toEqual(Array.from(embedding(2)));
+    expect(Array.from(left!.distortions![0]!)).toEqual(Array.from(embedding(12)));
+    await replaceEverything([example('moths', 5)], null);
+    expect(await featureCount()).toBe(1);
+    expect((await allExamples()).map((e) => [e.label, e.embedding[0]])).toEqual([['moths', embedding(5)[0]]]);
+  });
+
+  it('moves the embeddings out of examples saved by version 2 of the database, losing nothing', async () => {
+    // The version-2 layout, written with the raw IndexedDB API as the previous release did.
+    const old = [{ ...example('ants', 1), distortions: [embedding(11), embedding(12)] }, example('bees', 2)];
+    await new Promise<void>((resolve, reject) => {
+      const request = indexedDB.open('spotter', 2);
+      request.onupgradeneeded = () => {
+        const db = request.result;
+        db.createObjectStore('settings');
+        db.createObjectStore('examples', { keyPath: 'id', autoIncrement: true }).createIndex('label', 'label');
+        db.createObjectStore('heads');
+        const store = request.transaction!.objectStore('examples');
+        for (const record of old) store.add(record);
+      };
+      request.onsuccess = () => {
+        request.result.close();
+        resolve();
+      };
+      request.onerror = () => reject(request.error);
+    });
+    const listed = await exampleList();
+    expect(listed.map((e) => [e.id, e.label, 'embedding' in e])).toEqual([[1, 'ants', false], [2, 'bees', false]]);
+    const joined = await allExamples();
+    expect(Array.from(joined[0]!.embedding)).toEqual(Array.from(embedding(1)));
+    expect(joined[0]!.distortions!.map((copy) => Array.from(copy))).toEqual([Array.from(embedding(11)), Array.from(embedding(12))]);
+    expect(Array.from(joined[1]!.embedding)).toEqual(Array.from(embedding(2)));
+    expect(joined[1]!.distortions).toBeUndefined();
+    expect(joined[1]!.thumbnail).toBe(old[1]!.thumbnail);
   });
 });
 
