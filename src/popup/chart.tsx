@@ -9,7 +9,10 @@ export interface Series {
   values: (number | null)[];
 }
 
-export function LineChart(props: { title: string; epochs: number[]; series: Series[]; width?: number; testId: string }) {
+/** Whole epochs only: an epoch axis ticked at 2.5 reads as a bug. */
+const EPOCH_STEPS = [1, 2, 5, 10, 20, 50, 100, 200, 500];
+
+export function LineChart(props: { title: string; epochs: number[]; series: Series[]; width?: number; testId: string; percent?: boolean }) {
   const container = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | null>(null);
   const data = [props.epochs, ...props.series.map((s) => s.values)] as uPlot.AlignedData;
@@ -22,8 +25,17 @@ export function LineChart(props: { title: string; epochs: number[]; series: Seri
         width: props.width ?? 340,
         height: 170,
         scales: { x: { time: false } },
-        axes: [{ label: 'epoch' }, {}],
-        series: [{ label: 'epoch' }, ...props.series.map((s) => ({ label: s.label, stroke: s.color, width: 2, spanGaps: true }))],
+        axes: [{ label: 'epoch', incrs: EPOCH_STEPS }, props.percent ? { values: (_plot, ticks) => ticks.map(formatShare), size: 56 } : {}],
+        series: [
+          { label: 'epoch' },
+          ...props.series.map((s) => ({
+            label: s.label,
+            stroke: s.color,
+            width: 2,
+            spanGaps: true,
+            value: (_plot: uPlot, value: number | null) => (value === null ? '--' : props.percent ? formatShare(value) : value.toFixed(3)),
+          })),
+        ],
       },
       data,
       container.current,
@@ -38,3 +50,5 @@ export function LineChart(props: { title: string; epochs: number[]; series: Seri
 
   return <div class="chart" ref={container} data-testid={props.testId} data-points={props.epochs.length} />;
 }
+
+const formatShare = (share: number) => `${Math.round(share * 100)} %`;

@@ -206,6 +206,7 @@ export function TrainView(props: { labelsVersion: number; modelVersion: number; 
           <LineChart
             title="Accuracy"
             testId="accuracy-chart"
+            percent
             epochs={epochs.map((e) => e.epoch)}
             series={[
               { label: 'train', color: '#2f5bd3', values: epochs.map((e) => e.accuracy) },
