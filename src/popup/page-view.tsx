@@ -4,6 +4,7 @@ import { ask, tellTab } from '../shared/client';
 import { toErrorInfo } from '../shared/errors';
 import { formatPercent } from '../shared/format';
 import type { ClassifyResult, PageImage } from '../shared/protocol';
+import { labelNames } from '../storage/dataset';
 
 type CardState =
   | { status: 'pending' }
@@ -32,7 +33,9 @@ export function PageView(props: { tabId: number; labelsVersion: number; modelVer
   const [round, setRound] = useState(0);
 
   useEffect(() => {
-    ask({ type: 'list-dataset' }).then((d) => setUserLabels(d.labels.map((l) => l.label)), () => undefined);
+    // Only the names, for the correction box's suggestions: read from the label index, not the whole dataset.
+    // Without them the box still takes any label typed, so a failed read costs nothing.
+    labelNames().then((names) => setUserLabels(names.sort((a, b) => a.localeCompare(b))), () => undefined);
   }, [labelsVersion]);
 
   // A new model predicts differently (the user's labels first): look at every image again.
