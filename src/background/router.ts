@@ -1,8 +1,8 @@
 import browser, { type Runtime } from 'webextension-polyfill';
 import { toErrorInfo } from '../shared/errors';
-import { BackgroundRequestSchema, isAddressedToEngine, LABEL_CHANGING_REQUESTS, parseMessage, type RequestType } from '../shared/protocol';
-import { rejection } from '../shared/respond';
-import { isOwnContentScript, isOwnExtensionPage, mayAskToRead } from '../shared/senders';
+import { BackgroundRequestSchema, isAddressedToEngine, LABEL_CHANGING_REQUESTS, parseMessage, type BackgroundRequest, type RequestType } from '../shared/protocol';
+import { rejection, type Response } from '../shared/respond';
+import { isOwnContentScript, isOwnExtensionPage } from '../shared/senders';
 import type { EngineClient } from './engine-client';
 
 /** What a web page's content script may ask for; everything else is for Spotter's own pages. */
@@ -15,20 +15,36 @@ export function listenForRequests(engine: EngineClient, onLabelsChanged: () => v
     if (isAddressedToEngine(message)) return undefined; // for the offscreen document, not us
     const parsed = parseMessage(BackgroundRequestSchema, message);
     if (!parsed.ok) return Promise.resolve(rejection(`Malformed request: ${parsed.reason}`));
-    const request = parsed.value;
     const fromPage = isOwnContentScript(sender, self);
-    const allowed = isOwnExtensionPage(sender, self) || (CONTENT_SCRIPT_REQUESTS.includes(request.type) && fromPage);
-    if (!allowed) return Promise.resolve(rejection(`"${request.type}" is not allowed from this sender.`));
-    if (fromPage && 'source' in request && !mayAskToRead(sender, request.source.url)) {
-      return Promise.resolve(rejection('Spotter reads local files only for pages that are local files themselves.'));
-    }
+    const allowed = isOwnExtensionPage(sender, self) || (CONTENT_SCRIPT_REQUESTS.includes(parsed.value.type) && fromPage);
+    if (!allowed) return Promise.resolve(rejection(`"${parsed.value.type}" is not allowed from this sender.`));
+    const request = fromPage ? stampedBySender(parsed.value, sender) : parsed.value;
     return engine.request(request).then(
       (response) => {
         if (response.ok && LABEL_CHANGING_REQUESTS.includes(request.type)) onLabelsChanged();
-        return response;
+        return fromPage ? withoutThumbnail(response) : response;
       },
       // The engine client answers with a protocol response; if reaching it fails, say so in one.
       (error: unknown) => ({ ok: false as const, error: toErrorInfo(error) }),
     );
   });
+}
+
+/**
+ * A content script's word on where it runs is not trusted: the page address that decides cookies
+ * and file: access, and the one stored with an example, come from what the browser stamped.
+ */
+function stampedBySender(request: BackgroundRequest, sender: Runtime.MessageSender): BackgroundRequest {
+  if (!('source' in request)) return request;
+  const source = { ...request.source, pageUrl: sender.tab?.url ?? sender.url };
+  return request.type === 'add-example' ? { ...request, source, pageUrl: sender.url ?? source.pageUrl ?? '' } : { ...request, source };
+}
+
+/**
+ * The overlay shows labels, not the thumbnail: keeping it out of a page's process means a
+ * compromised page cannot use Spotter to see pictures from other sites.
+ */
+function withoutThumbnail<T>(response: Response<T>): Response<T> {
+  if (!response.ok || typeof response.result !== 'object' || response.result === null || !('thumbnail' in response.result)) return response;
+  return { ...response, result: { ...response.result, thumbnail: '' } };
 }

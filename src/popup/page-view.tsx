@@ -3,7 +3,7 @@ import browser from 'webextension-polyfill';
 import { ask, tellTab } from '../shared/client';
 import { toErrorInfo } from '../shared/errors';
 import { formatPercent } from '../shared/format';
-import type { ClassifyResult, PageImage } from '../shared/protocol';
+import type { ClassifyResult, ImageSource, PageImage } from '../shared/protocol';
 import { labelNames } from '../storage/dataset';
 
 type CardState =
@@ -20,6 +20,15 @@ function topLabel(result: ClassifyResult): { label: string; probability: number 
   if (user) return user.unknown ? { label: 'unknown', probability: null, from: 'user' } : { label: user.labels[0]!.label, probability: user.labels[0]!.probability, from: 'user' };
   const best = result.imagenet[0]!;
   return { label: best.label, probability: best.probability, from: 'imagenet' };
+}
+
+/**
+ * An image of the tab as the engine should read it. The page's address, which decides cookies and
+ * file: access, comes from the browser's record of the tab, not from anything the page says.
+ */
+async function resolveOnPage(tabId: number, imageId: string): Promise<ImageSource> {
+  const [source, tab] = await Promise.all([tellTab(tabId, { type: 'resolve-image', imageId }), browser.tabs.get(tabId)]);
+  return { url: source.url, ...(tab.url ? { pageUrl: tab.url } : {}) };
 }
 
 export function PageView(props: { tabId: number; labelsVersion: number; modelVersion: number; onLabelsChanged: () => void }) {
@@ -57,8 +66,7 @@ export function PageView(props: { tabId: number; labelsVersion: number; modelVer
     const classifyOne = async (image: PageImage) => {
       let state: CardState;
       try {
-        const source = await tellTab(tabId, { type: 'resolve-image', imageId: image.imageId });
-        state = { status: 'done', result: await ask({ type: 'classify-image', source }) };
+        state = { status: 'done', result: await ask({ type: 'classify-image', source: await resolveOnPage(tabId, image.imageId) }) };
       } catch (e) {
         state = { status: 'error', message: toErrorInfo(e).message };
       }
@@ -120,9 +128,8 @@ export function PageView(props: { tabId: number; labelsVersion: number; modelVer
   if (!images) return <p>Looking for images on the page…</p>;
 
   const save = async (image: PageImage, label: string) => {
-    const source = await tellTab(tabId, { type: 'resolve-image', imageId: image.imageId });
-    const pageUrl = (await browser.tabs.get(tabId)).url ?? '';
-    const example = await ask({ type: 'add-example', source, label, pageUrl });
+    const source = await resolveOnPage(tabId, image.imageId);
+    const example = await ask({ type: 'add-example', source, label, pageUrl: source.pageUrl ?? '' });
     setSaved((all) => ({ ...all, [image.imageId]: example.label }));
     onLabelsChanged();
   };

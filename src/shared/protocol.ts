@@ -18,7 +18,16 @@ const ImageUrl = v.pipe(
 );
 
 /** An image to classify, resolved by the content script into something any extension page can read. */
-export const ImageSourceSchema = v.object({ url: ImageUrl });
+export const ImageSourceSchema = v.object({
+  url: ImageUrl,
+  /**
+   * The page that shows the image (its tab's address). It decides whether the user's cookies go
+   * with the download (same site only) and whether a file: URL may be read (only for file: pages).
+   * The background sets it from the browser-stamped sender for content scripts; the popup, from
+   * the tab it shows.
+   */
+  pageUrl: v.optional(v.pipe(v.string(), v.maxLength(8192))),
+});
 export type ImageSource = v.InferOutput<typeof ImageSourceSchema>;
 
 const ImagenetLabelSchema = v.object({

@@ -24,13 +24,3 @@ export function isOwnExtensionPage(sender: SenderInfo, self: ExtensionIdentity):
 export function isOwnContentScript(sender: SenderInfo, self: ExtensionIdentity): boolean {
   return sender.id === self.id && typeof sender.tab?.id === 'number' && sender.tab.id >= 0 && !isOwnExtensionPage(sender, self);
 }
-
-
-/**
- * Whether a content script may have the engine read `url`. The engine fetches with the extension's
- * rights, so a web page could otherwise point a CSS background at file:///… and have a local file
- * read; only a page that is itself a local file may ask for local files.
- */
-export function mayAskToRead(sender: SenderInfo, url: string): boolean {
-  return !/^file:/i.test(url) || /^file:/i.test(sender.url ?? '');
-}

@@ -46,13 +46,17 @@ describe.each(E2E_BROWSERS)('Spotter in %s: right-click classify', (browserName)
   }
 
   beforeAll(async () => {
-    cdn = await startServer();
+    // Another site (127.0.0.2), which sets a cookie of its own when visited.
+    cdn = await startServer((url) => (url.pathname === '/visit.html' ? { status: 200, type: 'text/html', body: '<!doctype html><p>cdn', headers: { 'set-cookie': 'cdn-session=1; Path=/' } } : undefined), '127.0.0.2');
     site = await startServer((url) => {
-      if (url.pathname === '/page.html') return { status: 200, type: 'text/html', body: fixturePage(cdn.origin) };
+      if (url.pathname === '/page.html') return { status: 200, type: 'text/html', body: fixturePage(cdn.origin), headers: { 'set-cookie': 'site-session=1; Path=/' } };
       if (url.pathname === '/not-an-image.jpg') return { status: 200, type: 'text/html', body: '<!doctype html><p>Sorry, this is a web page.</p>' };
       return undefined;
     });
     spotter = await launchSpotter(browserName);
+    const visit = await spotter.browser.newPage();
+    await visit.goto(`${cdn.origin}/visit.html`);
+    await visit.close();
     page = await spotter.browser.newPage();
     await page.goto(`${site.origin}/page.html`);
     await page.waitForFunction('window.fixtureReady');
@@ -199,8 +203,25 @@ describe.each(E2E_BROWSERS)('Spotter in %s: right-click classify', (browserName)
     await closeWithEscape();
   });
 
+  it("downloads carry the user's cookies only to the site of the page showing the image", async () => {
+    // Spotter's own downloads are fetch()es (Sec-Fetch-Dest "empty"); the page's <img> loads are "image".
+    const downloads = (server: FixtureServer, photo: string) => server.visits.filter((v) => v.path === `/photos/${photo}` && v.dest !== 'image');
+    const samesite = downloads(site, 'imagenet_n02510455_giant_panda.jpg');
+    const thirdParty = downloads(cdn, 'coral_dragonfly.jpg');
+    expect(samesite.length).toBeGreaterThan(0);
+    expect(thirdParty.length).toBeGreaterThan(0);
+    for (const visit of samesite) expect(visit.cookie).toContain('site-session=1');
+    for (const visit of thirdParty) expect(visit.cookie ?? '').not.toContain('cdn-session');
+    // The other site's cookie does exist: a visit of its own carries it.
+    const again = await spotter.browser.newPage();
+    await again.goto(`${cdn.origin}/visit.html`);
+    await again.close();
+    await page.bringToFront();
+    expect(cdn.visits.filter((v) => v.path === '/visit.html').at(-1)?.cookie).toContain('cdn-session=1');
+  });
+
   it('the servers saw only the page and the images', () => {
-    for (const request of cdn.requests) expect(request).toMatch(/^\/photos\/[\w.-]+\.jpg$/);
+    for (const request of cdn.requests) expect(request).toMatch(/^\/(visit\.html|favicon\.ico|photos\/[\w.-]+\.jpg)$/);
     for (const request of site.requests) expect(request).toMatch(/^\/(page\.html|favicon\.ico|not-an-image\.jpg|photos\/[\w.-]+\.jpg)$/);
   });
 

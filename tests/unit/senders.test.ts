@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isOwnContentScript, isOwnExtensionPage, mayAskToRead } from '../../src/shared/senders';
+import { isOwnContentScript, isOwnExtensionPage } from '../../src/shared/senders';
 
 const self = { id: 'abcdefghijklmnop', baseUrl: 'chrome-extension://abcdefghijklmnop/' };
 const worker = { id: self.id, url: `${self.baseUrl}service-worker-loader.js` };
@@ -23,13 +23,5 @@ describe('sender checks use only browser-stamped fields', () => {
     expect(isOwnContentScript({ id: self.id, url: 'https://example.com/' }, self)).toBe(false);
     expect(isOwnContentScript(popupAsTab, self)).toBe(false);
     expect(isOwnContentScript({ ...contentScript, tab: { id: -1 } }, self)).toBe(false);
-  });
-
-  it('local files only for pages that are local files themselves', () => {
-    expect(mayAskToRead(contentScript, 'https://cdn.example/a.jpg')).toBe(true);
-    expect(mayAskToRead(contentScript, 'data:image/png;base64,AAAA')).toBe(true);
-    expect(mayAskToRead(contentScript, 'file:///home/me/secret.png')).toBe(false);
-    expect(mayAskToRead(contentScript, 'FILE:///home/me/secret.png')).toBe(false);
-    expect(mayAskToRead({ ...contentScript, url: 'file:///home/me/album.html' }, 'file:///home/me/a.jpg')).toBe(true);
   });
 });

@@ -11,30 +11,39 @@ import { PHOTOS_DIR, RETRAIN_DIR } from '../../support/photos';
 
 export interface FixtureServer {
   origin: string;
+  /** Every request's path, in order. */
   requests: string[];
+  /** Every request's path with its Cookie and Sec-Fetch-Dest headers ('image' for the page's own <img> loads, 'empty' for fetch()). */
+  visits: { path: string; cookie: string | undefined; dest: string | undefined }[];
   close(): Promise<void>;
 }
 
-export type Route = (url: URL) => { status: number; type: string; body: string | Buffer } | undefined;
+export type Route = (url: URL) => { status: number; type: string; body: string | Buffer; headers?: Record<string, string> } | undefined;
 
-/** Serves /photos/<file> from the shared test photos, plus whatever `extra` answers. */
-export async function startServer(extra: Route = () => undefined): Promise<FixtureServer> {
+/**
+ * Serves /photos/<file> from the shared test photos, plus whatever `extra` answers. `host` picks
+ * the loopback address: 127.0.0.1 and 127.0.0.2 are different sites to the browser.
+ */
+export async function startServer(extra: Route = () => undefined, host = '127.0.0.1'): Promise<FixtureServer> {
   const requests: string[] = [];
+  const visits: FixtureServer['visits'] = [];
   const server: Server = createServer((request, response) => {
-    const url = new URL(request.url ?? '/', 'http://127.0.0.1');
+    const url = new URL(request.url ?? '/', `http://${host}`);
     requests.push(url.pathname);
-    const answer = extra(url) ?? photo(url);
+    visits.push({ path: url.pathname, cookie: request.headers.cookie, dest: request.headers['sec-fetch-dest'] as string | undefined });
+    const answer: ReturnType<Route> = extra(url) ?? photo(url);
     if (!answer) {
       response.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
       return;
     }
-    response.writeHead(answer.status, { 'content-type': answer.type, 'cache-control': 'no-store' }).end(answer.body);
+    response.writeHead(answer.status, { 'content-type': answer.type, 'cache-control': 'no-store', ...answer.headers }).end(answer.body);
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(0, host, resolve));
   const { port } = server.address() as AddressInfo;
   return {
-    origin: `http://127.0.0.1:${port}`,
+    origin: `http://${host}:${port}`,
     requests,
+    visits,
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
 }
