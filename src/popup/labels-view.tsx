@@ -298,10 +298,12 @@ async function exportDataset(): Promise<string> {
 }
 
 async function importDataset(file: File): Promise<string> {
-  const text = await file.text();
-  if (text.length > MAX_IMPORT_CHARACTERS) {
-    throw new Error(`${file.name} is too large to import (${(text.length / 1024 / 1024).toFixed(0)} MB; Spotter can import up to ${MAX_IMPORT_CHARACTERS / 1024 / 1024} MB, about 900 examples). Nothing was changed.`);
+  // Checked before reading: a multi-gigabyte file picked by mistake must not be loaded into the popup.
+  // (The file is JSON in ASCII, so bytes and characters agree.)
+  if (file.size > MAX_IMPORT_CHARACTERS) {
+    throw new Error(`${file.name} is too large to import (${(file.size / 1024 / 1024).toFixed(0)} MB; Spotter can import up to ${MAX_IMPORT_CHARACTERS / 1024 / 1024} MB, about 900 examples). Nothing was changed.`);
   }
+  const text = await file.text();
   const summary = await ask({ type: 'import-dataset', text });
   return `Imported ${summary.examples} examples in ${summary.labels} labels${summary.head ? ' and the trained model' : ''}.`;
 }

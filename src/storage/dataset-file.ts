@@ -106,6 +106,15 @@ function labelOfExample(label: string, index: number): string {
   }
 }
 
+function labelOfHead(label: string, index: number): string {
+  try {
+    return normaliseLabel(label);
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new SpotterError('bad-message', `This Spotter dataset is damaged (the model's label ${index + 1}, ${JSON.stringify(label)}: ${reason}). Nothing was changed.`);
+  }
+}
+
 export function parseDataset(text: string): ParsedDataset {
   let json: unknown;
   try {
@@ -135,11 +144,14 @@ export function parseDataset(text: string): ParsedDataset {
   const vectors = examples.flatMap((e) => [e.embedding, ...(e.distortions ?? [])]);
   if (vectors.some((vector) => vector.length !== EMBEDDING_SIZE)) throw new SpotterError('bad-message', 'This Spotter dataset is damaged (an embedding has the wrong size). Nothing was changed.');
   if (!vectors.every((vector) => vector.every(Number.isFinite))) throw new SpotterError('bad-message', 'This Spotter dataset is damaged (an embedding holds a value that is not a number). Nothing was changed.');
+  // The head's labels show in every overlay: the same rules as the examples' labels, each once.
+  const headLabels = file.head?.labels.map((label, index) => labelOfHead(label, index)) ?? [];
+  if (new Set(headLabels).size !== headLabels.length) throw new SpotterError('bad-message', 'This Spotter dataset is damaged (the model names a label twice). Nothing was changed.');
   const head: HeadRecord | null = file.head
     ? {
         head: {
           format: 'spotter-head@1',
-          labels: file.head.labels,
+          labels: headLabels,
           modelTopology: file.head.modelTopology,
           weightSpecs: file.head.weightSpecs as unknown as SerializedHead['weightSpecs'],
           weightData: fromBase64(file.head.weightData).buffer,

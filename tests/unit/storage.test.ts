@@ -47,6 +47,9 @@ describe('examples', () => {
     expect(() => normaliseLabel('   ')).toThrow(/at least one letter/);
     expect(() => normaliseLabel('x'.repeat(61))).toThrow(/at most 60/);
     expect(() => normaliseLabel('Unknown')).toThrow(/reserved/);
+    // Reports are keyed by label; a checked record would silently drop these.
+    for (const word of ['constructor', 'prototype', '__proto__']) expect(() => normaliseLabel(word)).toThrow(/JavaScript keeps that word/);
+    expect(normaliseLabel('Constructor')).toBe('Constructor');
     await expect(addExample(example(' ', 2))).rejects.toThrow();
     expect(await allExamples()).toHaveLength(0);
   });
@@ -199,6 +202,9 @@ describe('dataset file', () => {
     const withLabel = (label: string) => serializeDataset([{ ...example('ants', 1), id: 1 }, { ...example(label, 2), id: 2 }], undefined);
     expect(() => parseDataset(withLabel('Unknown'))).toThrow('This Spotter dataset is damaged (example 2, label "Unknown": "unknown" is reserved for images Spotter is unsure about.). Nothing was changed.');
     expect(() => parseDataset(withLabel('x'.repeat(61)))).toThrow(/damaged \(examples\.1\.label: .*\)\. Nothing was changed\./);
+    const withHeadLabels = (labels: string[]) => serializeDataset([{ ...example('ants', 1), id: 1 }], fakeHead(labels));
+    expect(() => parseDataset(withHeadLabels(['ants', 'x'.repeat(61)]))).toThrow(/the model's label 2, "x+": Labels are at most 60 characters/);
+    expect(() => parseDataset(withHeadLabels(['ants', 'ants ']))).toThrow(/names a label twice/);
     const nan = embedding(3);
     nan[5] = Number.NaN;
     expect(() => parseDataset(serializeDataset([{ ...example('ants', 3), embedding: nan, id: 1 }], undefined))).toThrow(/not a number/);
