@@ -41,7 +41,7 @@ describe('isSoftwareRenderer', () => {
 });
 
 describe('probeBackends (real TF.js in Node)', () => {
-  it('times wasm and cpu, reports webgl as unavailable, and wasm beats pure JS', async () => {
+  it('times wasm and cpu, reports webgl as unavailable, and picks the faster one measured', async () => {
     const timings = await probeBackends(['webgl', 'wasm', 'cpu']);
     expect(timings.map((t) => t.backend)).toEqual(['webgl', 'wasm', 'cpu']);
     expect(timings[0]).toMatchObject({ ms: null });
@@ -49,7 +49,8 @@ describe('probeBackends (real TF.js in Node)', () => {
     const cpu = timings[2]!;
     expect(wasm.ms).toBeGreaterThan(0);
     expect(cpu.ms).toBeGreaterThan(0);
-    expect(chooseBackend(timings)).toBe('wasm');
+    // Which one wins is a benchmark's question (scripts/bench.ts); here, that the measured winner is chosen.
+    expect(chooseBackend(timings)).toBe(wasm.ms! <= cpu.ms! ? 'wasm' : 'cpu');
   });
 
   it('leaves no tensors behind', async () => {

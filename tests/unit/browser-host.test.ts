@@ -47,11 +47,14 @@ describe('BrowserEngineHost training', () => {
   it('runs one training at a time: a second Retrain at once joins the first', async () => {
     await storeExamples(['ants', 'bees'], 6);
     const host = new BrowserEngineHost((path) => `file:///nowhere/${path}`);
-    const [first, second] = await Promise.all([host.handle({ type: 'train', options: { epochs: 12 } }), host.handle({ type: 'train', options: { epochs: 12 } })]);
+    // Different options, so a second run that started anyway would show.
+    const [first, second] = await Promise.all([host.handle({ type: 'train', options: { epochs: 12, patience: 12 } }), host.handle({ type: 'train', options: { epochs: 3 } })]);
     expect(first.phase).toBe('running');
-    expect(second.startedAt).toBe(first.startedAt);
+    expect(second).toMatchObject({ phase: 'running', maxEpochs: 12, startedAt: first.startedAt });
     const done = await finished(host);
     expect(done.phase).toBe('done');
+    expect(done.report!.options.epochs).toBe(12);
+    expect(done.epochs).toHaveLength(12);
     // One run's epochs, each once and in order (two interleaved runs would give 1, 1, 2, 2, …).
     expect(done.epochs.map((log) => log.epoch)).toEqual(done.epochs.map((_, i) => i + 1));
     expect((await loadHead())!.head.labels).toEqual(['ants', 'bees']);

@@ -230,15 +230,21 @@ describe('trainHead', () => {
   it('by default refits on every example after the validated run, keeping the validation report', async () => {
     const validated = await trainHead(examples, { refitOnAll: false });
     const refitted = await trainHead(examples);
+    const onAll = await trainHead(examples, { validationFraction: 0, refitOnAll: false });
     try {
+      expect(refitted.report.validationCount).toBeGreaterThan(0);
       expect(refitted.report.validationCount).toBe(validated.report.validationCount);
       expect(refitted.report.epochs).toEqual(validated.report.epochs);
-      const probe = examples[0]!.embedding;
-      // A different head (trained on all examples, full schedule) with the same report.
-      expect(await refitted.head.predict(probe)).not.toEqual(await validated.head.predict(probe));
+      // The head kept is exactly the one trained on every example with the full schedule.
+      for (const { embedding } of examples.slice(0, 6)) {
+        const kept = await refitted.head.predict(embedding);
+        expect(kept).toEqual(await onAll.head.predict(embedding));
+        expect(kept).not.toEqual(await validated.head.predict(embedding));
+      }
     } finally {
       validated.head.dispose();
       refitted.head.dispose();
+      onAll.head.dispose();
     }
   });
 

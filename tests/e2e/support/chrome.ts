@@ -4,7 +4,7 @@
  * by automation: tests right-click the element for real (so the content script sees the
  * contextmenu event), then run the extension's real onClicked listeners via dispatch().
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import puppeteer, { type Browser, type CDPSession, type Page, type Target } from 'puppeteer-core';
@@ -34,6 +34,11 @@ const WORKER_URL = /^chrome-extension:\/\/([a-p]{32})\/service-worker-loader\.js
 
 export async function launchChrome(profile?: string): Promise<ChromeSession> {
   const userDataDir = profile ?? (await mkdtemp(path.join(os.tmpdir(), 'spotter-chromium-')));
+  if (!profile) {
+    // Developer mode from the start: only then does Chromium collect extensions' runtime and manifest errors.
+    await mkdir(path.join(userDataDir, 'Default'), { recursive: true });
+    await writeFile(path.join(userDataDir, 'Default', 'Preferences'), JSON.stringify({ extensions: { ui: { developer_mode: true } } }));
+  }
   const browser = await puppeteer.launch({
     executablePath: CHROMIUM,
     headless: true,
