@@ -2,6 +2,7 @@
 import { useEffect, useRef } from 'preact/hooks';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
+import { formatAccuracy } from '../shared/format';
 
 export interface Series {
   label: string;
@@ -25,7 +26,7 @@ export function LineChart(props: { title: string; epochs: number[]; series: Seri
         width: props.width ?? 340,
         height: 170,
         scales: { x: { time: false } },
-        axes: [{ label: 'epoch', incrs: EPOCH_STEPS }, props.percent ? { values: (_plot, ticks) => ticks.map(formatShare), size: 56 } : {}],
+        axes: [{ label: 'epoch', incrs: EPOCH_STEPS }, props.percent ? { values: (_plot, ticks) => ticks.map(formatAccuracy), size: 56 } : {}],
         series: [
           { label: 'epoch' },
           ...props.series.map((s) => ({
@@ -33,7 +34,7 @@ export function LineChart(props: { title: string; epochs: number[]; series: Seri
             stroke: s.color,
             width: 2,
             spanGaps: true,
-            value: (_plot: uPlot, value: number | null) => (value === null ? '--' : props.percent ? formatShare(value) : value.toFixed(3)),
+            value: (_plot: uPlot, value: number | null) => (value === null ? '--' : props.percent ? formatAccuracy(value) : value.toFixed(3)),
           })),
         ],
       },
@@ -50,5 +51,3 @@ export function LineChart(props: { title: string; epochs: number[]; series: Seri
 
   return <div class="chart" ref={container} data-testid={props.testId} data-points={props.epochs.length} />;
 }
-
-const formatShare = (share: number) => `${Math.round(share * 100)} %`;

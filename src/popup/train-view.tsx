@@ -1,7 +1,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { ask } from '../shared/client';
 import { toErrorInfo } from '../shared/errors';
-import { formatMs, formatPercent } from '../shared/format';
+import { formatAccuracy, formatMs } from '../shared/format';
 import { DEFAULT_TRAIN_OPTIONS, TRAIN_OPTION_LIMITS } from '../engine/train-options';
 import type { Dataset, TrainingReportMessage, TrainingState } from '../shared/protocol';
 import { LineChart } from './chart';
@@ -224,7 +224,7 @@ function Report({ report }: { report: TrainingReportMessage }) {
   return (
     <section class="report" data-testid="report">
       <h3>
-        {formatPercent(report.accuracy)} right on the {report.evaluatedOn === 'validation' ? `${report.validationCount} held-out examples` : 'training examples (too few to hold any out)'}
+        {formatAccuracy(report.accuracy)} right on the {report.evaluatedOn === 'validation' ? `${report.validationCount} held-out examples` : 'training examples (too few to hold any out)'}
       </h3>
       <p class="muted">
         {report.trainCount} training examples · best epoch {report.bestEpoch} of {report.epochs.length} · {formatMs(report.durationMs)}
@@ -252,7 +252,7 @@ function Report({ report }: { report: TrainingReportMessage }) {
                   {count}
                 </td>
               ))}
-              <td>{formatPercent(report.perLabelAccuracy[label] ?? 0)}</td>
+              <td>{formatAccuracy(report.perLabelAccuracy[label])}</td>
             </tr>
           ))}
         </tbody>

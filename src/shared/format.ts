@@ -6,6 +6,11 @@ export function formatPercent(probability: number): string {
   return `${Math.min(100, percent)} %`;
 }
 
+/** "0 %", "83 %": a share of examples predicted right (no "<1 %": none right is 0 %); "–" where nothing was measured. */
+export function formatAccuracy(share: number | undefined): string {
+  return share === undefined || !Number.isFinite(share) ? '–' : `${Math.round(share * 100)} %`;
+}
+
 export function formatMs(ms: number): string {
   return ms >= 1000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.round(ms)} ms`;
 }

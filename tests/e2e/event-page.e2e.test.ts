@@ -69,16 +69,23 @@ describe.runIf(E2E_BROWSERS.includes('firefox'))('Spotter in firefox: the event 
     // Long enough to outlast the 3 s idle timeout many times over (no early stopping: patience = epochs).
     const started = await send({ type: 'train', options: { epochs: TRAIN_EPOCHS, patience: TRAIN_EPOCHS, validationFraction: 0 } });
     expect(started).toMatchObject({ ok: true, result: { phase: 'running' } });
+    expect(await spotter.eventPageMarker!('training instance')).toBe('training instance');
     await control.close();
     await new Promise((resolve) => setTimeout(resolve, IDLE_MS * 5));
     const watcher = await spotter.openExtensionPage('src/popup/popup.html?tabId=none');
     const savedHead = async () =>
       watcher.evaluate(async () => {
-        const reply = (await (globalThis as unknown as { browser: typeof chrome }).browser.runtime.sendMessage({ type: 'list-dataset' })) as { result: { head: { report: { epochs: unknown[] } } | null } };
-        return reply.result.head?.report.epochs.length ?? 0;
+        const reply = (await (globalThis as unknown as { browser: typeof chrome }).browser.runtime.sendMessage({ type: 'list-dataset' })) as {
+          result: { head: { report: { epochs: unknown[]; durationMs: number } } | null };
+        };
+        return reply.result.head?.report ?? null;
       });
     // The head is saved when the run ends. Had the page been unloaded mid-run, there would be none.
-    await expect.poll(savedHead, { timeout: 60_000, interval: 1000 }).toBe(TRAIN_EPOCHS);
+    await expect.poll(async () => (await savedHead())?.epochs.length, { timeout: 60_000, interval: 1000 }).toBe(TRAIN_EPOCHS);
+    // The test proves something only if the run outlasted the idle timeout…
+    expect((await savedHead())!.durationMs).toBeGreaterThan(IDLE_MS * 2);
+    // …and it was the same event page all along.
+    expect(await spotter.eventPageMarker!()).toBe('training instance');
     await watcher.close();
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { backgroundImageUrl } from '../../src/content/find-image';
-import { formatMs, formatPercent } from '../../src/shared/format';
+import { formatAccuracy, formatMs, formatPercent } from '../../src/shared/format';
 import { decodeSize } from '../../src/shared/image-size';
 
 describe('formatPercent', () => {
@@ -9,6 +9,12 @@ describe('formatPercent', () => {
     expect(formatPercent(0.425)).toBe('43 %');
     expect(formatPercent(0.004)).toBe('<1 %');
     expect(formatPercent(Number.NaN)).toBe('–');
+  });
+  it('says 0 % for an accuracy of none right, and – where nothing was measured', () => {
+    expect(formatAccuracy(0)).toBe('0 %');
+    expect(formatAccuracy(0.5)).toBe('50 %');
+    expect(formatAccuracy(1)).toBe('100 %');
+    expect(formatAccuracy(undefined)).toBe('–');
   });
   it('formats durations', () => {
     expect(formatMs(35.4)).toBe('35 ms');
