@@ -75,9 +75,11 @@ describe.each(E2E_BROWSERS)('Spotter in %s: right-click classify', (browserName)
     await popup.waitForSelector('[data-engine-state="ready"]', { timeout: 60_000 });
     const backend = await popup.$eval('[data-testid="backend"]', (el) => el.textContent);
     const measured = await popup.$eval('[data-engine-state]', (el) => el.textContent ?? '');
-    expect(['webgl', 'wasm', 'cpu']).toContain(backend);
-    // The first load probes; the popup shows what was measured.
+    // The first load probes; the popup shows what was measured, and the backend in use is the fastest of those.
     expect(measured).toMatch(/measured: .*wasm \d+ ms/);
+    const timings = [...measured.matchAll(/(webgl|wasm|cpu) (?:([\d.]+) (ms|s))/g)].map(([, name, value, unit]) => ({ name, ms: Number(value) * (unit === 's' ? 1000 : 1) }));
+    expect(timings.length).toBeGreaterThan(0);
+    expect(backend).toBe(timings.reduce((best, timing) => (timing.ms < best.ms ? timing : best)).name);
     await popup.close();
     await page.bringToFront();
   });
@@ -85,7 +87,6 @@ describe.each(E2E_BROWSERS)('Spotter in %s: right-click classify', (browserName)
   for (const testCase of FIXTURE_CASES) {
     it(`${testCase.id}: ${testCase.expectLabel ? `shows "${testCase.expectLabel}" first` : `explains ${testCase.expectError}`}`, async () => {
       const overlay = await classify(testCase);
-      if (overlay.shadowRootType !== undefined) expect(overlay.shadowRootType).toBe('closed');
       if (testCase.expectLabel) {
         expect(overlay.state, overlay.text).toBe('done');
         expect(overlay.labels).toHaveLength(3);
@@ -140,8 +141,8 @@ describe.each(E2E_BROWSERS)('Spotter in %s: right-click classify', (browserName)
       { timeout: 60_000 },
     );
     const listed = (await urls.jsonValue()) as string[];
-    expect(listed.some((url) => url.endsWith('/photos/imagenet_n02510455_giant_panda.jpg'))).toBe(true);
-    // Each picture once, even the ones shown twice.
+    // Each picture once, even the ones shown twice (the panda is on the page two times).
+    expect(listed.filter((url) => url.endsWith('/photos/imagenet_n02510455_giant_panda.jpg'))).toHaveLength(1);
     expect(new Set(listed).size).toBe(listed.length);
     await popup.close();
     await page.bringToFront();

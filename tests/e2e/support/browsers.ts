@@ -22,8 +22,17 @@ import { readOverlays, type OverlaySnapshot } from './overlay';
 
 export type BrowserName = 'chromium' | 'firefox';
 
-/** SPOTTER_E2E_BROWSERS=chromium (or firefox) narrows a local run; CI runs both. */
-export const E2E_BROWSERS: BrowserName[] = (process.env.SPOTTER_E2E_BROWSERS?.split(',') ?? ['chromium', 'firefox']) as BrowserName[];
+/** SPOTTER_E2E_BROWSERS=chromium (or firefox) narrows a local run; CI runs both, always. */
+export const E2E_BROWSERS: BrowserName[] = e2eBrowsers(process.env.SPOTTER_E2E_BROWSERS, Boolean(process.env.CI));
+
+function e2eBrowsers(setting: string | undefined, ci: boolean): BrowserName[] {
+  const all: BrowserName[] = ['chromium', 'firefox'];
+  const names = setting === undefined ? all : setting.split(',').map((name) => name.trim());
+  const unknown = names.filter((name) => !all.includes(name as BrowserName));
+  if (unknown.length > 0) throw new Error(`SPOTTER_E2E_BROWSERS: unknown browser ${unknown.join(', ')} (use chromium, firefox or both)`);
+  if (ci && all.some((name) => !names.includes(name))) throw new Error('SPOTTER_E2E_BROWSERS narrows the end-to-end tests to one browser; CI must run both.');
+  return names as BrowserName[];
+}
 
 export interface SpotterSession {
   name: BrowserName;

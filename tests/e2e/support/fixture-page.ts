@@ -60,6 +60,7 @@ export function fixturePage(crossOrigin: string): string {
 <body>
   <h1>Spotter fixture page</h1>
   <figure><img id="plain-img" src="/photos/imagenet_n02510455_giant_panda.jpg" alt="panda"></figure>
+  <figure><img id="panda-again" src="/photos/imagenet_n02510455_giant_panda.jpg" alt="the same panda again"></figure>
   <figure><picture>
     <source srcset="/photos/imagenet_n02391049_zebra.jpg" media="(min-width: 1px)">
     <img id="picture-img" src="/photos/imagenet_n07753592_banana.jpg" alt="picture element">
