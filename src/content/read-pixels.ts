@@ -75,11 +75,15 @@ function snapshot(source: HTMLCanvasElement | HTMLVideoElement, width: number, h
   const copy = document.createElement('canvas');
   copy.width = size.width;
   copy.height = size.height;
-  copy.getContext('2d')?.drawImage(source, 0, 0, size.width, size.height);
   let dataUrl: string;
+  let flat: boolean;
   try {
+    copy.getContext('2d')?.drawImage(source, 0, 0, size.width, size.height);
     dataUrl = copy.toDataURL('image/png');
-  } catch {
+    // Firefox lets a content script's toDataURL through here but refuses the pixel check below.
+    flat = isFlat(copy);
+  } catch (error) {
+    if (!(error instanceof Error && error.name === 'SecurityError')) throw error;
     throw new SpotterError(
       'unreadable',
       what === 'canvas'
@@ -87,7 +91,7 @@ function snapshot(source: HTMLCanvasElement | HTMLVideoElement, width: number, h
         : 'This video comes from another site that does not allow reading its frames.',
     );
   }
-  if (isFlat(copy)) {
+  if (flat) {
     throw new SpotterError(
       'unreadable',
       what === 'canvas'

@@ -185,7 +185,7 @@ function Card(props: { image: PageImage; state: CardState; saved: string | undef
 
   return (
     <li class="card" data-url={image.url} data-state={state.status} data-top-label={top?.label ?? ''} data-top-from={top?.from ?? ''}>
-      <button type="button" class="thumb" title="Show it on the page" onClick={() => void tellTab(tabId, { type: 'highlight-image', imageId: image.imageId }).catch(() => undefined)}>
+      <button type="button" class="thumb" title="Show it on the page" onClick={() => void tellTab(tabId, { type: 'highlight-image', imageId: image.imageId }).then(() => setSaveError(null), (e: unknown) => setSaveError(toErrorInfo(e).message))}>
         {state.status === 'done' ? <img src={state.result.thumbnail} alt="" /> : <span class="placeholder">{image.kind}</span>}
       </button>
       <div class="labels">

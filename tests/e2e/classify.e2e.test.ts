@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT } from '../../scripts/paths';
 import { E2E_BROWSERS, launchSpotter, type SpotterSession } from './support/browsers';
 import type { MenuClick } from './support/chrome';
-import { FIXTURE_CASES, fixturePage, type FixtureCase } from './support/fixture-page';
+import { FIXTURE_CASES, FRAME_PAGE, fixturePage, type FixtureCase } from './support/fixture-page';
 import { startServer, type FixtureServer } from './support/fixture-server';
 import { waitForSettledOverlay } from './support/overlay';
 
@@ -50,6 +50,7 @@ describe.each(E2E_BROWSERS)('Spotter in %s: right-click classify', (browserName)
     cdn = await startServer((url) => (url.pathname === '/visit.html' ? { status: 200, type: 'text/html', body: '<!doctype html><p>cdn', headers: { 'set-cookie': 'cdn-session=1; Path=/' } } : undefined), '127.0.0.2');
     site = await startServer((url) => {
       if (url.pathname === '/page.html') return { status: 200, type: 'text/html', body: fixturePage(cdn.origin), headers: { 'set-cookie': 'site-session=1; Path=/' } };
+      if (url.pathname === '/frame.html') return { status: 200, type: 'text/html', body: FRAME_PAGE };
       if (url.pathname === '/not-an-image.jpg') return { status: 200, type: 'text/html', body: '<!doctype html><p>Sorry, this is a web page.</p>' };
       return undefined;
     });
@@ -130,13 +131,14 @@ describe.each(E2E_BROWSERS)('Spotter in %s: right-click classify', (browserName)
     await closeWithEscape();
   });
 
-  it("the popup lists the page's images, including those inside web components' open and closed shadow roots", async () => {
+  it("the popup lists the page's images, including those in a same-origin frame and in web components' open and closed shadow roots; a thumbnail shows its image on the page", async () => {
+    await page.evaluate(() => window.scrollTo(0, 0));
     const popup = await spotter.openExtensionPage(`src/popup/popup.html?tabId=${await spotter.tabIdOf(page)}`);
     const urls = await popup.waitForFunction(
       () => {
         const cards = [...document.querySelectorAll('.card')].map((card) => card.getAttribute('data-url') ?? '');
-        const inShadowRoots = ['/photos/coral_parrot.jpg', '/photos/coral_cat.jpg'];
-        return inShadowRoots.every((photo) => cards.some((url) => url.endsWith(photo))) ? cards : null;
+        const hidden = ['/photos/coral_bird_chickadee.jpg', '/photos/coral_parrot.jpg', '/photos/coral_cat.jpg'];
+        return hidden.every((photo) => cards.some((url) => url.endsWith(photo))) ? cards : null;
       },
       { timeout: 60_000 },
     );
@@ -144,8 +146,21 @@ describe.each(E2E_BROWSERS)('Spotter in %s: right-click classify', (browserName)
     // Each picture once, even the ones shown twice (the panda is on the page two times).
     expect(listed.filter((url) => url.endsWith('/photos/imagenet_n02510455_giant_panda.jpg'))).toHaveLength(1);
     expect(new Set(listed).size).toBe(listed.length);
+
+    // The cat (in a closed shadow root, below the fold) is scrolled to and outlined.
+    const catInView = () => page.evaluate(() => {
+      const box = document.getElementById('closed-component')!.getBoundingClientRect();
+      return box.top >= 0 && box.bottom <= window.innerHeight;
+    });
+    expect(await catInView()).toBe(false);
+    // By keyboard, as the popup is meant to be usable: focus the thumbnail's button and press Enter.
+    await popup.focus('.card[data-url$="/photos/coral_cat.jpg"] .thumb');
+    await popup.keyboard.press('Enter');
+    await expect.poll(() => spotter.overlays(page).then((overlays) => overlays.map((o) => o.state)), { timeout: 10_000 }).toEqual(['highlight']);
+    expect(await catInView()).toBe(true);
     await popup.close();
     await page.bringToFront();
+    await expect.poll(() => spotter.overlays(page).then((o) => o.length), { timeout: 10_000 }).toBe(0);
   });
 
   it('sees a transparent PNG on white, as pages show it, not on black', async () => {
@@ -223,7 +238,7 @@ describe.each(E2E_BROWSERS)('Spotter in %s: right-click classify', (browserName)
 
   it('the servers saw only the page and the images', () => {
     for (const request of cdn.requests) expect(request).toMatch(/^\/(visit\.html|favicon\.ico|photos\/[\w.-]+\.jpg)$/);
-    for (const request of site.requests) expect(request).toMatch(/^\/(page\.html|favicon\.ico|not-an-image\.jpg|photos\/[\w.-]+\.jpg)$/);
+    for (const request of site.requests) expect(request).toMatch(/^\/(page\.html|frame\.html|favicon\.ico|not-an-image\.jpg|photos\/[\w.-]+\.jpg)$/);
   });
 
   // Firefox has neither a service worker nor an offscreen document: these are Chrome's alone.

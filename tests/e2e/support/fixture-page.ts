@@ -32,6 +32,8 @@ export const FIXTURE_CASES: FixtureCase[] = [
   { id: 'closed-component', context: 'image', srcUrl: '/photos/coral_cat.jpg', expectLabel: 'Egyptian cat' },
   // Never drawn on: nothing to classify, and Spotter says so rather than guess.
   { id: 'blank-canvas', context: 'page', expectError: /canvas is blank to Spotter/ },
+  // Drawn with another site's image (no CORS): the browser forbids reading it back, and Spotter says why.
+  { id: 'tainted-canvas', context: 'page', expectError: /drew an image from another site on it/ },
   // A tiny file whose header claims 30000 x 30000 pixels (3.6 GB decoded): refused before decoding.
   { id: 'pixel-bomb', context: 'image', expectError: /too large to decode \(30000 x 30000 pixels/ },
 ];
@@ -79,6 +81,8 @@ export function fixturePage(crossOrigin: string): string {
   <figure><div id="web-component"></div></figure>
   <figure><canvas id="blank-canvas" width="300" height="200"></canvas></figure>
   <figure><div id="closed-component"></div></figure>
+  <figure><canvas id="tainted-canvas" width="300" height="200"></canvas></figure>
+  <figure><iframe id="same-origin-frame" src="/frame.html" width="300" height="230" title="a same-origin frame"></iframe></figure>
   <div style="height: 1500px"></div>
 <script>
   const load = (src) => new Promise((resolve, reject) => { const i = new Image(); i.onload = () => resolve(i); i.onerror = reject; i.src = src; });
@@ -110,6 +114,11 @@ export function fixturePage(crossOrigin: string): string {
     const shadow = document.getElementById('web-component').attachShadow({ mode: 'open' });
     shadow.innerHTML = '<img src="/photos/coral_parrot.jpg" style="width: 280px; height: 210px; display: block" alt="in a shadow root">';
     await shadow.querySelector('img').decode();
+    // Another site's picture without CORS taints the canvas it is drawn on.
+    const foreign = await load('${crossOrigin}/photos/coral_dragonfly.jpg');
+    document.getElementById('tainted-canvas').getContext('2d').drawImage(foreign, 0, 0, 300, 200);
+    const frame = document.getElementById('same-origin-frame');
+    while (!frame.contentDocument?.querySelector('img')?.complete) await new Promise((r) => setTimeout(r, 50));
     const closed = document.getElementById('closed-component').attachShadow({ mode: 'closed' });
     closed.innerHTML = '<img src="/photos/coral_cat.jpg" style="width: 280px; height: 210px; display: block" alt="in a closed shadow root">';
     await closed.querySelector('img').decode();
@@ -119,3 +128,6 @@ export function fixturePage(crossOrigin: string): string {
 </script>
 </body></html>`;
 }
+
+/** The same-origin iframe's page: one picture shown nowhere else. */
+export const FRAME_PAGE = '<!doctype html><meta charset="utf-8"><body style="margin:0"><img src="/photos/coral_bird_chickadee.jpg" style="width:280px;height:210px;display:block" alt="in a same-origin frame">';

@@ -44,11 +44,13 @@ export async function readOverlays(page: Page): Promise<OverlaySnapshot[]> {
     return hosts.map((host) => {
       const shadow = host.shadowRoots?.[0];
       const panel = shadow ? findAll(shadow, (n) => n.nodeName === 'SECTION')[0] : undefined;
-      const frame = shadow ? findAll(shadow, (n) => n.nodeName === 'DIV' && attribute(n, 'class') === 'frame')[0] : undefined;
+      const frame = shadow ? findAll(shadow, (n) => n.nodeName === 'DIV' && (attribute(n, 'class') ?? '').split(' ').includes('frame'))[0] : undefined;
+      const highlight = frame !== undefined && (attribute(frame, 'class') ?? '').split(' ').includes('highlight');
       const items = panel ? findAll(panel, (n) => n.nodeName === 'LI') : [];
       const error = panel ? findAll(panel, (n) => n.nodeName === 'P' && attribute(n, 'class') === 'error')[0] : undefined;
       return {
-        state: panel ? attribute(panel, 'data-state') : null,
+        // A highlight (from the popup) is a frame alone, with no panel.
+        state: panel ? attribute(panel, 'data-state') : highlight ? 'highlight' : null,
         shadowRootType: shadow?.shadowRootType ?? null,
         labels: items.map((li) => ({ kind: attribute(li, 'data-kind') ?? '', label: attribute(li, 'data-label') ?? '', probability: Number(attribute(li, 'data-probability')), text: textOf(li).replace(/\s+/g, ' ').trim() })),
         error: error ? textOf(error).trim() : null,
