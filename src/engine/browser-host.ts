@@ -244,7 +244,8 @@ export class BrowserEngineHost {
   }
 }
 
-function userPrediction(scores: readonly { label: string; probability: number }[], labelCount: number): UserPrediction {
+/** The user's top 3, flagged unknown when the best is under the threshold (its label still comes first, as the best guess). */
+export function userPrediction(scores: readonly { label: string; probability: number }[], labelCount: number): UserPrediction {
   const labels = scores.slice(0, 3).map(({ label, probability }) => ({ label, probability }));
   return { labels, unknown: (labels[0]?.probability ?? 0) < unknownThreshold(labelCount) };
 }

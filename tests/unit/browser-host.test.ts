@@ -6,7 +6,7 @@ import 'fake-indexeddb/auto';
 import '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { BrowserEngineHost } from '../../src/engine/browser-host';
+import { BrowserEngineHost, userPrediction } from '../../src/engine/browser-host';
 import type { TrainingState } from '../../src/shared/protocol';
 import { closeDatabaseForTests } from '../../src/storage/database';
 import { addExample } from '../../src/storage/dataset';
@@ -99,5 +99,22 @@ describe('BrowserEngineHost training', () => {
     const host = new BrowserEngineHost((path) => `file:///nowhere/${path}`);
     await expect(host.handle({ type: 'train', options: {} })).rejects.toThrow('Add at least 2 examples to each of at least 2 labels (now: ants 3).');
     expect((await host.handle({ type: 'training-status' })).phase).toBe('idle');
+  });
+});
+
+describe("predictions with the user's labels", () => {
+  const scores = (top: number) => {
+    const rest = (1 - top) / 4;
+    return [{ label: 'tulips', probability: top }, ...['daisy', 'roses', 'dandelion', 'sunflowers'].map((label, i) => ({ label, probability: rest - i * 0.001 }))];
+  };
+
+  it('says unknown below 1.5x chance, keeping the best guess first, and the top 3 only', () => {
+    // 5 labels: chance is 0.2, so the line is 0.3.
+    const unsure = userPrediction(scores(0.29), 5);
+    expect(unsure.unknown).toBe(true);
+    expect(unsure.labels.map((l) => l.label)).toEqual(['tulips', 'daisy', 'roses']);
+    const sure = userPrediction(scores(0.31), 5);
+    expect(sure.unknown).toBe(false);
+    expect(sure.labels[0]).toEqual({ label: 'tulips', probability: 0.31 });
   });
 });
