@@ -11,6 +11,7 @@ import type { ExampleMeta, ExampleRecord } from '../storage/database';
 import { addExample, allExamples, deleteExample, deleteLabel, exampleList, renameLabel, replaceEverything } from '../storage/dataset';
 import { parseDataset, toBase64 } from '../storage/dataset-file';
 import { deleteHead, loadHead, saveHead } from '../storage/head-store';
+import { takeStagedImport } from '../storage/import-staging';
 import { distortionSeedOf } from './distort';
 import { SpotterEngine } from './engine';
 import { DEFAULT_TRAIN_OPTIONS, trainabilityProblem, trainHead, unknownThreshold, UserHead, type TrainingExample, type TrainOptions } from './head';
@@ -69,7 +70,7 @@ export class BrowserEngineHost {
       case 'forget-model':
         return this.forgetModel();
       case 'import-dataset':
-        return this.importDataset(request.text);
+        return this.importDataset();
     }
   }
 
@@ -207,9 +208,12 @@ export class BrowserEngineHost {
     return { forgotten };
   }
 
-  private async importDataset(text: string): Promise<ResultOf<'import-dataset'>> {
+  private async importDataset(): Promise<ResultOf<'import-dataset'>> {
+    // Taken (and so removed) first, so that a refused import leaves no file behind.
+    const file = await takeStagedImport();
     this.refuseWhileTraining('Import when it has finished; nothing was changed.');
-    const parsed = parseDataset(text);
+    if (!file) throw new SpotterError('bad-message', 'There is no file to import: choose it again.');
+    const parsed = parseDataset(await file.text());
     // Build the head before writing anything: a head that cannot load must not replace a good one.
     const head = parsed.head ? await UserHead.deserialize(parsed.head.head).catch((error: unknown) => {
       throw new SpotterError('bad-message', `The model in this file cannot be loaded (${error instanceof Error ? error.message : String(error)}). Nothing was changed.`);

@@ -7,12 +7,10 @@ import { InlineConfirm } from './confirm';
 import { allExamples } from '../storage/dataset';
 import { serializeDataset } from '../storage/dataset-file';
 import { loadHead } from '../storage/head-store';
+import { MAX_IMPORT_BYTES, stageImport } from '../storage/import-staging';
 import { download, imageFilesOnly, labelsFromFolder, readAsDataUrl, type FolderUpload } from './files';
 
 const groupSelector = (label: string) => `.label-group[data-label="${CSS.escape(label)}"]`;
-
-/** Chrome refuses runtime messages over 64 MB; the file travels to the engine in one. */
-const MAX_IMPORT_CHARACTERS = 60 * 1024 * 1024;
 
 /** The user's dataset: per-label counts and thumbnails, edits, "Add images", export/import. */
 export function LabelsView(props: { labelsVersion: number; onLabelsChanged: () => void; onModelChanged: () => void }) {
@@ -298,12 +296,12 @@ async function exportDataset(): Promise<string> {
 }
 
 async function importDataset(file: File): Promise<string> {
-  // Checked before reading: a multi-gigabyte file picked by mistake must not be loaded into the popup.
-  // (The file is JSON in ASCII, so bytes and characters agree.)
-  if (file.size > MAX_IMPORT_CHARACTERS) {
-    throw new Error(`${file.name} is too large to import (${(file.size / 1024 / 1024).toFixed(0)} MB; Spotter can import up to ${MAX_IMPORT_CHARACTERS / 1024 / 1024} MB, about 900 examples). Nothing was changed.`);
+  // Checked before anything is read: a multi-gigabyte file picked by mistake must not reach the engine.
+  if (file.size > MAX_IMPORT_BYTES) {
+    throw new Error(`${file.name} is too large to import (${(file.size / 1024 / 1024).toFixed(0)} MB; Spotter can import up to ${MAX_IMPORT_BYTES / 1024 / 1024} MB). Nothing was changed.`);
   }
-  const text = await file.text();
-  const summary = await ask({ type: 'import-dataset', text });
+  // The file goes to the engine through the shared database, not in the message (64 MB at most).
+  await stageImport(file);
+  const summary = await ask({ type: 'import-dataset' });
   return `Imported ${summary.examples} examples in ${summary.labels} labels${summary.head ? ' and the trained model' : ''}.`;
 }

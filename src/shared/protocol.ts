@@ -163,7 +163,8 @@ export const BackgroundRequestSchema = v.variant('type', [
   v.object({ type: v.literal('export-head') }),
   /** Drops the trained model (the examples stay): classifications show ImageNet's labels only. */
   v.object({ type: v.literal('forget-model') }),
-  v.object({ type: v.literal('import-dataset'), text: v.pipe(v.string(), v.maxLength(64 * 1024 * 1024)) }),
+  // The file itself waits in IndexedDB (storage/import-staging.ts): messages are capped at 64 MB.
+  v.object({ type: v.literal('import-dataset') }),
 ]);
 export type BackgroundRequest = v.InferOutput<typeof BackgroundRequestSchema>;
 export type RequestType = BackgroundRequest['type'];

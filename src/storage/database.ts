@@ -55,10 +55,12 @@ interface SpotterDB extends DBSchema {
   features: { key: number; value: ExampleFeatures };
   /** Only ever one record, 'current': replaced in one put, so readers see the old or the new head. */
   heads: { key: 'current'; value: HeadRecord };
+  /** A dataset file on its way from the popup to the engine (import-staging.ts); gone once read. */
+  imports: { key: 'pending'; value: Blob };
 }
 
 const DB_NAME = 'spotter';
-const DB_VERSION = 3;
+const DB_VERSION = 4;
 
 let opening: Promise<IDBPDatabase<SpotterDB>> | undefined;
 
@@ -80,6 +82,7 @@ export function database(): Promise<IDBPDatabase<SpotterDB>> {
           await cursor.update(meta);
         }
       }
+      if (oldVersion < 4) db.createObjectStore('imports');
     },
     // The browser closed the connection (storage cleared, disk trouble): open a new one next time.
     terminated() {

@@ -12,6 +12,7 @@ import { closeDatabaseForTests } from '../../src/storage/database';
 import { addExample } from '../../src/storage/dataset';
 import { serializeDataset } from '../../src/storage/dataset-file';
 import { loadHead } from '../../src/storage/head-store';
+import { stageImport, takeStagedImport } from '../../src/storage/import-staging';
 
 beforeAll(async () => {
   await tf.setBackend('wasm');
@@ -68,11 +69,16 @@ describe('BrowserEngineHost training', () => {
       undefined,
     );
     await host.handle({ type: 'train', options: { epochs: 12 } });
-    await expect(host.handle({ type: 'import-dataset', text: file })).rejects.toThrow(/training a model right now.*nothing was changed/);
+    await stageImport(new Blob([file]));
+    await expect(host.handle({ type: 'import-dataset' })).rejects.toThrow(/training a model right now.*nothing was changed/);
     expect((await finished(host)).phase).toBe('done');
     expect((await host.handle({ type: 'list-dataset' })).labels.map((l) => l.label)).toEqual(['ants', 'bees']);
+    // A refused import leaves no file behind: asking again without choosing it again says so.
+    await expect(host.handle({ type: 'import-dataset' })).rejects.toThrow('There is no file to import: choose it again.');
 
-    expect(await host.handle({ type: 'import-dataset', text: file })).toEqual({ examples: 4, labels: 2, head: false });
+    await stageImport(new Blob([file]));
+    expect(await host.handle({ type: 'import-dataset' })).toEqual({ examples: 4, labels: 2, head: false });
+    expect(await takeStagedImport()).toBeUndefined();
     expect((await host.handle({ type: 'list-dataset' })).labels.map((l) => l.label)).toEqual(['cats', 'dogs']);
     expect(await loadHead()).toBeUndefined();
     expect((await host.handle({ type: 'training-status' })).phase).toBe('idle');

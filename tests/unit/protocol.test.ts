@@ -75,7 +75,7 @@ describe('dataset and training requests', () => {
       { type: 'train', options: {} },
       { type: 'train', options: { epochs: 50, learningRate: 0.01 } },
       { type: 'training-status' },
-      { type: 'import-dataset', text: '{}' },
+      { type: 'import-dataset' },
     ]) {
       expect(parseMessage(BackgroundRequestSchema, message), JSON.stringify(message)).toMatchObject({ ok: true });
     }
