@@ -120,6 +120,18 @@ describe.each(E2E_BROWSERS)('Spotter in %s: right-click classify', (browserName)
     await expect.poll(() => spotter.overlays(page).then((o) => o.length)).toBe(0);
   });
 
+  it("a page's own forged right-click does not change what Spotter classifies", async () => {
+    // The user right-clicks the canvas; the page then fires a contextmenu event of its own on the school bus.
+    const forge = `(() => {
+      const bus = document.getElementById('css-background').getBoundingClientRect();
+      document.getElementById('css-background').dispatchEvent(new MouseEvent('contextmenu', { bubbles: true, composed: true, clientX: bus.x + 10, clientY: bus.y + 10 }));
+    })()`;
+    await spotter.chooseMenuItem(page, '#canvas', { pageRunsInBetween: forge });
+    const overlay = await waitForSettledOverlay(page, 30_000, spotter.overlays);
+    expect(overlay.labels[0]?.label, overlay.text).toBe('teapot');
+    await closeWithEscape();
+  });
+
   it('a menu command that cannot reach the page marks the toolbar button, and the next one that does clears it', async () => {
     const click = await menuClickFor({ id: 'plain-img', context: 'image' });
     // A frame that does not exist: Spotter can neither message nor inject into it.

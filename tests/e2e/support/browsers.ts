@@ -142,9 +142,10 @@ async function firefox(existingProfile?: string, options: LaunchOptions = {}): P
     extensionUrl: (p) => base + p,
     openExtensionPage,
     tabIdOf,
-    async chooseMenuItem(page, selector, click) {
+    async chooseMenuItem(page, selector, { pageRunsInBetween, ...click }) {
       await rightClick(page, selector);
       await page.keyboard.press('Escape'); // Firefox's own context menu
+      if (pageRunsInBetween) await page.evaluate(pageRunsInBetween);
       const tabId = await tabIdOf(page);
       await control.evaluate(
         async (info: MenuClick & { tabId: number; pageUrl: string }) => {

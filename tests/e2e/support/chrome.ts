@@ -150,6 +150,8 @@ export interface MenuClick {
   menuItemId?: string;
   /** Defaults to the top frame (0); a frame that does not exist makes the command fail. */
   frameId?: number;
+  /** Script the page runs between the right-click and the menu command (a page trying to fool Spotter). */
+  pageRunsInBetween?: string;
 }
 
 /** A real right-click in the middle of the element, so the content script sees the contextmenu event. */
@@ -166,8 +168,9 @@ export async function rightClick(page: Page, selector: string): Promise<void> {
  * Right-clicks the element for real, then runs the extension's contextMenus.onClicked listeners
  * in its service worker with the info Chrome would pass for that element.
  */
-export async function rightClickAndChoose(session: ChromeSession, page: Page, selector: string, click: MenuClick): Promise<void> {
+export async function rightClickAndChoose(session: ChromeSession, page: Page, selector: string, { pageRunsInBetween, ...click }: MenuClick): Promise<void> {
   await rightClick(page, selector);
+  if (pageRunsInBetween) await page.evaluate(pageRunsInBetween);
   const pageUrl = page.url();
   await session.inWorker(
     async (info: MenuClick & { pageUrl: string }) => {
