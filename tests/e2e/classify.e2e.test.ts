@@ -23,6 +23,8 @@ describe.each(E2E_BROWSERS)('Spotter in %s: right-click classify', (browserName)
   let spotter: SpotterSession;
   let page: Page;
   const classifiedUrls = new Set<string>();
+  /** What the popup listed: it downloads each to classify it. */
+  const listedByPopup: string[] = [];
 
   async function menuClickFor(testCase: FixtureCase): Promise<MenuClick> {
     if (testCase.context === 'page') {
@@ -155,6 +157,7 @@ describe.each(E2E_BROWSERS)('Spotter in %s: right-click classify', (browserName)
       { timeout: 60_000 },
     );
     const listed = (await urls.jsonValue()) as string[];
+    listedByPopup.push(...listed);
     // Each picture once, even the ones shown twice (the panda is on the page two times).
     expect(listed.filter((url) => url.endsWith('/photos/imagenet_n02510455_giant_panda.jpg'))).toHaveLength(1);
     expect(new Set(listed).size).toBe(listed.length);
@@ -173,6 +176,38 @@ describe.each(E2E_BROWSERS)('Spotter in %s: right-click classify', (browserName)
     await popup.close();
     await page.bringToFront();
     await expect.poll(() => spotter.overlays(page).then((o) => o.length), { timeout: 10_000 }).toBe(0);
+  });
+
+  it("a card keeps meaning the picture it showed when the page swaps the element's source", async () => {
+    const popup = await spotter.openExtensionPage(`src/popup/popup.html?tabId=${await spotter.tabIdOf(page)}`);
+    const pandaCard = '.card[data-url$="/photos/imagenet_n02510455_giant_panda.jpg"]';
+    await popup.waitForSelector(`${pandaCard}[data-state="done"]`, { timeout: 60_000 });
+    // A slideshow moves on: both elements that showed the panda now show a banana.
+    const swap = (to: string) => page.evaluate((src: string) => {
+      for (const id of ['plain-img', 'panda-again']) (document.getElementById(id) as HTMLImageElement).src = src;
+    }, to);
+    await swap('/photos/imagenet_n07753592_banana.jpg');
+    await popup.type(`${pandaCard} input`, 'bears');
+    await popup.keyboard.press('Enter');
+    await popup.waitForSelector(`${pandaCard} [data-testid="saved"]`, { timeout: 30_000 });
+    const stored = await popup.evaluate(async () => {
+      const api = ((globalThis as unknown as { browser?: typeof chrome }).browser ?? chrome) as typeof chrome;
+      const reply = (await api.runtime.sendMessage({ type: 'list-dataset' })) as { result: { labels: { label: string; examples: { imageUrl: string }[] }[] } };
+      return reply.result.labels.find((group) => group.label === 'bears')?.examples.map((example) => example.imageUrl);
+    });
+    expect(stored).toHaveLength(1);
+    expect(stored![0]).toMatch(/\/photos\/imagenet_n02510455_giant_panda\.jpg$/);
+    // Leave the page and the dataset as they were.
+    await popup.evaluate(async () => {
+      const api = ((globalThis as unknown as { browser?: typeof chrome }).browser ?? chrome) as typeof chrome;
+      await api.runtime.sendMessage({ type: 'delete-label', label: 'bears' });
+    });
+    // The open popup lists (and so downloads) whatever the page shows, the banana included.
+    listedByPopup.push(...(await popup.$$eval('.card', (cards) => cards.map((card) => card.getAttribute('data-url') ?? ''))), `${site.origin}/photos/imagenet_n07753592_banana.jpg`);
+    await popup.close();
+    await page.bringToFront();
+    await swap('/photos/imagenet_n02510455_giant_panda.jpg');
+    await page.waitForFunction(() => (document.getElementById('plain-img') as HTMLImageElement).complete);
   });
 
   it('sees a transparent PNG on white, as pages show it, not on black', async () => {
@@ -318,7 +353,8 @@ describe.each(E2E_BROWSERS)('Spotter in %s: right-click classify', (browserName)
       for (const { url } of external) expect([site.origin, cdn.origin]).toContain(new URL(url).origin);
       const fromExtension = external.filter(({ target }) => target.startsWith(extensionOrigin));
       expect(fromExtension.length).toBeGreaterThan(0);
-      for (const { url } of fromExtension) expect(classifiedUrls).toContain(url);
+      // Only what was right-clicked, or what the popup listed (it classifies every image it lists).
+      for (const { url } of fromExtension) expect([...classifiedUrls, ...listedByPopup]).toContain(url);
     });
   });
 });
