@@ -8,6 +8,7 @@ import {
 } from '../shared/protocol';
 import { labelSummaries } from '../storage/dataset';
 import { sendToContentScript } from '../shared/content-script';
+import { issueTicket } from './ticket-store';
 
 /**
  * Images and videos have contexts of their own; canvases and CSS backgrounds do not, so the
@@ -46,7 +47,10 @@ export function onMenuClicked(info: Menus.OnClickData, tab: Tabs.Tab | undefined
   const command = commandFor(info);
   if (!command || tab?.id === undefined) return;
   const tabId = tab.id;
-  sendToContentScript(tabId, info.frameId ?? 0, command).then(
+  const frameId = info.frameId ?? 0;
+  // The user's choice allows that frame's content script one request (command-tickets.ts).
+  const ticket = command.type === 'label-target' ? issueTicket(tabId, frameId, 'add-example', command.label) : issueTicket(tabId, frameId, 'classify-image', null);
+  ticket.then(() => sendToContentScript(tabId, frameId, command)).then(
     () => clearPageProblem(tabId),
     (error: unknown) => showPageProblem(tabId, error instanceof Error ? error.message : String(error)),
   );
@@ -76,7 +80,7 @@ async function clearPageProblem(tabId: number): Promise<void> {
   }
 }
 
-function commandFor(info: Menus.OnClickData): ContentCommand | null {
+function commandFor(info: Menus.OnClickData): Extract<ContentCommand, { type: 'classify-target' | 'label-target' }> | null {
   const target = { srcUrl: info.srcUrl, mediaType: info.mediaType };
   const id = String(info.menuItemId);
   if (id === CLASSIFY_MENU_ID) return { type: 'classify-target', ...target };

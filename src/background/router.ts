@@ -3,6 +3,7 @@ import { toErrorInfo } from '../shared/errors';
 import { BackgroundRequestSchema, isAddressedToEngine, LABEL_CHANGING_REQUESTS, parseMessage, type BackgroundRequest, type RequestType } from '../shared/protocol';
 import { rejection, type Response } from '../shared/respond';
 import { isOwnContentScript, isOwnExtensionPage } from '../shared/senders';
+import { takeTicket } from './ticket-store';
 import type { EngineClient } from './engine-client';
 
 /** What a web page's content script may ask for; everything else is for Spotter's own pages. */
@@ -19,7 +20,8 @@ export function listenForRequests(engine: EngineClient, onLabelsChanged: () => v
     const allowed = isOwnExtensionPage(sender, self) || (CONTENT_SCRIPT_REQUESTS.includes(parsed.value.type) && fromPage);
     if (!allowed) return Promise.resolve(rejection(`"${parsed.value.type}" is not allowed from this sender.`));
     const request = fromPage ? stampedBySender(parsed.value, sender) : parsed.value;
-    return engine.request(request).then(
+    const permitted = fromPage ? allowedByMenuClick(request, sender) : Promise.resolve(true);
+    return permitted.then((ok) => (ok ? engine.request(request) : rejection('Spotter acts on a page only right after you choose it in the right-click menu. Right-click the image again.'))).then(
       (response) => {
         if (response.ok && LABEL_CHANGING_REQUESTS.includes(request.type)) onLabelsChanged();
         return fromPage ? withoutThumbnail(response) : response;
@@ -28,6 +30,14 @@ export function listenForRequests(engine: EngineClient, onLabelsChanged: () => v
       (error: unknown) => ({ ok: false as const, error: toErrorInfo(error) }),
     );
   });
+}
+
+/** Uses up the ticket the user's menu click issued for this tab and frame (command-tickets.ts). */
+function allowedByMenuClick(request: BackgroundRequest, sender: Runtime.MessageSender): Promise<boolean> {
+  if (request.type !== 'classify-image' && request.type !== 'add-example') return Promise.resolve(false);
+  const tabId = sender.tab?.id;
+  if (tabId === undefined) return Promise.resolve(false);
+  return takeTicket({ tabId, frameId: sender.frameId ?? 0, request: request.type, ...(request.type === 'add-example' ? { label: request.label } : {}) });
 }
 
 /**

@@ -1,0 +1,36 @@
+/** The menu-click tickets that let a content script make one request (pure logic; storage.session is the browsers'). */
+import { describe, expect, it } from 'vitest';
+import { newTicket, useTicket } from '../../src/background/command-tickets';
+
+describe('command tickets', () => {
+  const now = 1_000_000;
+  const classify = newTicket(7, 0, 'classify-image', null, now);
+  const labelTulips = newTicket(7, 0, 'add-example', 'tulips', now);
+  const newLabel = newTicket(7, 3, 'add-example', null, now);
+
+  it('allows the request the click was for, once, in that tab and frame only', () => {
+    const first = useTicket([classify], { tabId: 7, frameId: 0, request: 'classify-image' }, now + 10);
+    expect(first.allowed).toBe(true);
+    expect(useTicket(first.left, { tabId: 7, frameId: 0, request: 'classify-image' }, now + 20).allowed).toBe(false);
+    expect(useTicket([classify], { tabId: 8, frameId: 0, request: 'classify-image' }, now).allowed).toBe(false);
+    expect(useTicket([classify], { tabId: 7, frameId: 1, request: 'classify-image' }, now).allowed).toBe(false);
+    expect(useTicket([classify], { tabId: 7, frameId: 0, request: 'add-example', label: 'x' }, now).allowed).toBe(false);
+  });
+
+  it('holds a label item to its label; "New label…" takes what the user types', () => {
+    expect(useTicket([labelTulips], { tabId: 7, frameId: 0, request: 'add-example', label: 'roses' }, now).allowed).toBe(false);
+    expect(useTicket([labelTulips], { tabId: 7, frameId: 0, request: 'add-example', label: 'tulips' }, now).allowed).toBe(true);
+    expect(useTicket([newLabel], { tabId: 7, frameId: 3, request: 'add-example', label: 'anything at all' }, now).allowed).toBe(true);
+  });
+
+  it('expires: a classification within a minute, a typed label within ten', () => {
+    expect(useTicket([classify], { tabId: 7, frameId: 0, request: 'classify-image' }, now + 61_000)).toEqual({ allowed: false, left: [] });
+    expect(useTicket([newLabel], { tabId: 7, frameId: 3, request: 'add-example', label: 'x' }, now + 9 * 60_000).allowed).toBe(true);
+    expect(useTicket([newLabel], { tabId: 7, frameId: 3, request: 'add-example', label: 'x' }, now + 11 * 60_000).allowed).toBe(false);
+  });
+
+  it('uses up only the matching ticket', () => {
+    const { left } = useTicket([classify, labelTulips, newLabel], { tabId: 7, frameId: 0, request: 'add-example', label: 'tulips' }, now);
+    expect(left).toEqual([classify, newLabel]);
+  });
+});
