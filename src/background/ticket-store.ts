@@ -22,7 +22,9 @@ function update<T>(change: (tickets: Ticket[]) => { result: T; tickets: Ticket[]
 
 export function issueTicket(tabId: number, frameId: number, request: TicketedRequest, label: string | null): Promise<void> {
   const now = Date.now();
-  return update((tickets) => ({ result: undefined, tickets: [...tickets.filter((t) => t.expiresAt > now), newTicket(tabId, frameId, request, label, now)] }));
+  // The latest click in a frame replaces any earlier one there that was never used.
+  const kept = (t: Ticket) => t.expiresAt > now && !(t.tabId === tabId && t.frameId === frameId);
+  return update((tickets) => ({ result: undefined, tickets: [...tickets.filter(kept), newTicket(tabId, frameId, request, label, now)] }));
 }
 
 export function takeTicket(wanted: Omit<Ticket, 'expiresAt' | 'label'> & { label?: string }): Promise<boolean> {

@@ -87,6 +87,33 @@ describe.each(E2E_BROWSERS)('Spotter in %s: right-click classify', (browserName)
     await page.bringToFront();
   });
 
+  // Before any menu click in this file: a click whose request never came (a blank canvas) leaves its ticket for a minute.
+  if (browserName === 'chromium') it("the content script's own requests are refused unless the user just chose the menu item", async () => {
+    // Run code in Spotter's content script itself (its isolated world, found over DevTools), as a
+    // compromised page process could.
+    const session = await page.createCDPSession();
+    const contexts: { id: number; name: string; auxData?: { type?: string; isDefault?: boolean } }[] = [];
+    session.on('Runtime.executionContextCreated', ({ context }) => contexts.push(context));
+    await session.send('Runtime.enable');
+    const world = contexts.find((context) => context.auxData?.type === 'isolated' && context.name === 'Spotter');
+    expect(world).toBeDefined();
+    const ask = async (message: unknown) =>
+      (
+        await session.send('Runtime.evaluate', {
+          contextId: world!.id,
+          expression: `chrome.runtime.sendMessage(${JSON.stringify(message)})`,
+          awaitPromise: true,
+          returnByValue: true,
+        })
+      ).result.value as { ok: boolean; error?: { message: string } };
+    const photo = `${site.origin}/photos/imagenet_n02510455_giant_panda.jpg`;
+    expect(await ask({ type: 'classify-image', source: { url: photo } })).toMatchObject({ ok: false, error: { message: expect.stringMatching(/only right after you choose it in the right-click menu/) } });
+    expect(await ask({ type: 'add-example', source: { url: photo }, label: 'planted', pageUrl: site.origin })).toMatchObject({ ok: false });
+    // Requests only the extension's pages may make are refused outright.
+    expect(await ask({ type: 'list-dataset' })).toMatchObject({ ok: false, error: { message: expect.stringMatching(/not allowed from this sender/) } });
+    await session.detach();
+  });
+
   for (const testCase of FIXTURE_CASES) {
     it(`${testCase.id}: ${testCase.expectLabel ? `shows "${testCase.expectLabel}" first` : `explains ${testCase.expectError}`}`, async () => {
       const overlay = await classify(testCase);
