@@ -123,9 +123,7 @@ export class BrowserEngineHost {
       const seen = await this.seeBitmap(bitmap);
       return { seen, distortions: await this.engine.distortedEmbeddings(bitmap, distortionSeedOf(seen.embedding)) };
     });
-    // data: URLs can be megabytes; the thumbnail already shows what the image was.
-    const imageUrl = source.url.startsWith('data:') ? 'data: URL' : source.url;
-    return addExample({ label, embedding: seen.embedding, distortions, thumbnail: seen.thumbnail, imageUrl, pageUrl, createdAt: Date.now() });
+    return addExample({ label, embedding: seen.embedding, distortions, thumbnail: seen.thumbnail, imageUrl: storedUrl(source.url), pageUrl: storedUrl(pageUrl), createdAt: Date.now() });
   }
 
   private async dataset(): Promise<Dataset> {
@@ -245,6 +243,23 @@ export class BrowserEngineHost {
       });
     this.headLoading = loading;
     return loading;
+  }
+}
+
+/**
+ * Where an example came from, as kept (and exported): the address without its query and fragment,
+ * which often carry session tokens or signatures; data: URLs (megabytes) just as "data: URL", since
+ * the thumbnail shows the picture. Anything that is not a URL ("file: tulips/a.jpg" from Add images)
+ * stays as it is.
+ */
+export function storedUrl(address: string): string {
+  if (/^data:/i.test(address)) return 'data: URL';
+  if (!/^(https?|file):\/\//i.test(address)) return address;
+  try {
+    const url = new URL(address);
+    return `${url.protocol}//${url.host}${url.pathname}`;
+  } catch {
+    return address;
   }
 }
 

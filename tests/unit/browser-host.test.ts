@@ -6,7 +6,7 @@ import 'fake-indexeddb/auto';
 import '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { BrowserEngineHost, userPrediction } from '../../src/engine/browser-host';
+import { BrowserEngineHost, storedUrl, userPrediction } from '../../src/engine/browser-host';
 import type { TrainingState } from '../../src/shared/protocol';
 import { closeDatabaseForTests } from '../../src/storage/database';
 import { addExample } from '../../src/storage/dataset';
@@ -122,5 +122,15 @@ describe("predictions with the user's labels", () => {
     const sure = userPrediction(scores(0.31), 5);
     expect(sure.unknown).toBe(false);
     expect(sure.labels[0]).toEqual({ label: 'tulips', probability: 0.31 });
+  });
+});
+
+describe('where an example came from', () => {
+  it('keeps addresses without their query or fragment, which can hold tokens', () => {
+    expect(storedUrl('https://cdn.example.com/p/a.jpg?X-Amz-Signature=abc&token=1#x')).toBe('https://cdn.example.com/p/a.jpg');
+    expect(storedUrl('https://mail.example.com/inbox?session=secret')).toBe('https://mail.example.com/inbox');
+    expect(storedUrl('file:///home/me/album/a.jpg')).toBe('file:///home/me/album/a.jpg');
+    expect(storedUrl('data:image/png;base64,AAAA')).toBe('data: URL');
+    expect(storedUrl('file: tulips/a.jpg')).toBe('file: tulips/a.jpg');
   });
 });
