@@ -342,6 +342,30 @@ describe.each(E2E_BROWSERS)('Spotter in %s: right-click classify', (browserName)
       await closeWithEscape();
     });
 
+    it('a run lost to an engine restart is reported as interrupted, not left spinning', async () => {
+      const chrome = spotter.chrome!;
+      const control = await spotter.openExtensionPage('src/popup/popup.html?tabId=none');
+      const send = (message: unknown) => control.evaluate((m: unknown) => globalThis.chrome.runtime.sendMessage(m) as Promise<{ ok: boolean; error?: { message: string } }>, message);
+      const examples = [['imagenet_n02510455_giant_panda.jpg', 'animal'], ['imagenet_n02391049_zebra.jpg', 'animal'], ['imagenet_n07873807_pizza.jpg', 'food'], ['coral_hot_dog.jpg', 'food']];
+      for (const [file, label] of examples) {
+        listedByPopup.push(`${site.origin}/photos/${file}`); // downloaded to be labelled
+        expect(await send({ type: 'add-example', source: { url: `${site.origin}/photos/${file}` }, label, pageUrl: site.origin })).toMatchObject({ ok: true });
+      }
+      // A long run (no early stopping, batches of one), so that it is still going when the engine goes.
+      expect(await send({ type: 'train', options: { epochs: 500, patience: 500, validationFraction: 0, batchSize: 1 } })).toMatchObject({ ok: true });
+      // The popup opened while the run goes on picks it up.
+      const view = await spotter.openExtensionPage('src/popup/popup.html?tabId=none');
+      await view.click('#tab-train');
+      await view.waitForSelector('[data-testid="training-progress"]', { timeout: 10_000 });
+      await chrome.inWorker(() => globalThis.chrome.offscreen.closeDocument(), null);
+      await view.waitForFunction(() => document.body.textContent?.includes("The training was interrupted (Spotter's engine restarted). Press Retrain to start again."), { timeout: 30_000 });
+      expect(await view.$('[data-testid="training-done"]')).toBeNull();
+      for (const label of ['animal', 'food']) expect(await send({ type: 'delete-label', label })).toMatchObject({ ok: true });
+      await view.close();
+      await control.close();
+      await page.bringToFront();
+    });
+
     it('chrome://extensions shows Spotter with no warning and no error', async () => {
       const extensions = await spotter.browser.newPage();
       await extensions.goto('chrome://extensions');
