@@ -5,7 +5,7 @@
 import browser from 'webextension-polyfill';
 import { createMenus, listenForMenuClicks, onMenuClicked, refreshLabelMenu } from './context-menu';
 import type { EngineClient } from './engine-client';
-import type { RequestOf, RequestType } from '../shared/protocol';
+import type { ChangeNotice, RequestOf, RequestType } from '../shared/protocol';
 import { OffscreenEngineClient } from './offscreen-engine';
 import { listenForRequests } from './router';
 
@@ -27,7 +27,12 @@ function inProcessEngine(): EngineClient {
 
 // Listeners first and synchronously: a restarted worker must see the event that woke it.
 listenForMenuClicks();
-listenForRequests(engine, () => void refreshLabelMenu());
+listenForRequests(engine, (what) => {
+  if (what === 'labels') void refreshLabelMenu();
+  // Open Spotter pages refresh their views; with none open there is no receiver, which is fine.
+  const notice: ChangeNotice = { type: 'spotter/changed', what };
+  browser.runtime.sendMessage(notice).catch(() => undefined);
+});
 
 // Firefox has no contextMenus.onClicked.dispatch(): DevTools and the Firefox e2e tests reach the real
 // handler here, through runtime.getBackgroundPage() (only Spotter's own pages can).

@@ -1,6 +1,6 @@
 import browser, { type Runtime } from 'webextension-polyfill';
 import { toErrorInfo } from '../shared/errors';
-import { BackgroundRequestSchema, isAddressedToEngine, LABEL_CHANGING_REQUESTS, parseMessage, type BackgroundRequest, type RequestType } from '../shared/protocol';
+import { BackgroundRequestSchema, isAddressedToEngine, LABEL_CHANGING_REQUESTS, parseMessage, type BackgroundRequest, type ChangeNotice, type RequestType } from '../shared/protocol';
 import { rejection, type Response } from '../shared/respond';
 import { isOwnContentScript, isOwnExtensionPage } from '../shared/senders';
 import { takeTicket } from './ticket-store';
@@ -10,7 +10,7 @@ import type { EngineClient } from './engine-client';
 const CONTENT_SCRIPT_REQUESTS: readonly RequestType[] = ['classify-image', 'add-example'];
 
 /** Validates every request to the background, checks who sent it, and hands it to the engine. */
-export function listenForRequests(engine: EngineClient, onLabelsChanged: () => void): void {
+export function listenForRequests(engine: EngineClient, onChanged: (what: ChangeNotice['what']) => void): void {
   const self = { id: browser.runtime.id, baseUrl: browser.runtime.getURL('') };
   browser.runtime.onMessage.addListener((message: unknown, sender: Runtime.MessageSender) => {
     if (isAddressedToEngine(message)) return undefined; // for the offscreen document, not us
@@ -23,7 +23,8 @@ export function listenForRequests(engine: EngineClient, onLabelsChanged: () => v
     const permitted = fromPage ? allowedByMenuClick(request, sender) : Promise.resolve(true);
     return permitted.then((ok) => (ok ? engine.request(request) : rejection('Spotter acts on a page only right after you choose it in the right-click menu. Right-click the image again.'))).then(
       (response) => {
-        if (response.ok && LABEL_CHANGING_REQUESTS.includes(request.type)) onLabelsChanged();
+        if (response.ok && LABEL_CHANGING_REQUESTS.includes(request.type)) onChanged('labels');
+        if (response.ok && request.type === 'train') onChanged('training');
         return fromPage ? withoutThumbnail(response) : response;
       },
       // The engine client answers with a protocol response; if reaching it fails, say so in one.

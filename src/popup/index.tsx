@@ -5,7 +5,9 @@
  */
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
-import browser from 'webextension-polyfill';
+import browser, { type Runtime } from 'webextension-polyfill';
+import { ChangeNoticeSchema, parseMessage } from '../shared/protocol';
+import { isOwnExtensionPage } from '../shared/senders';
 import { LabelsView } from './labels-view';
 import { PageView } from './page-view';
 import { StatusLine } from './status-line';
@@ -49,8 +51,23 @@ function App() {
   // Bumped when the model in use changes (a retrain finished, an import, Forget): the page's images are classified again.
   const [modelVersion, setModelVersion] = useState(0);
   const modelChanged = () => setModelVersion((n) => n + 1);
+  // Bumped when a training starts elsewhere, so the Train view follows it.
+  const [trainingVersion, setTrainingVersion] = useState(0);
   useEffect(() => {
     void targetTabId().then(setTabId);
+  }, []);
+  useEffect(() => {
+    const self = { id: browser.runtime.id, baseUrl: browser.runtime.getURL('') };
+    const onNotice = (message: unknown, sender: Runtime.MessageSender): undefined => {
+      if (!isOwnExtensionPage(sender, self)) return undefined;
+      const parsed = parseMessage(ChangeNoticeSchema, message);
+      if (!parsed.ok) return undefined; // requests to the background pass by here too
+      if (parsed.value.what === 'labels') labelsChanged();
+      else setTrainingVersion((n) => n + 1);
+      return undefined;
+    };
+    browser.runtime.onMessage.addListener(onNotice);
+    return () => browser.runtime.onMessage.removeListener(onNotice);
   }, []);
   const inTab = new URLSearchParams(location.search).has('tabId');
 
@@ -80,7 +97,7 @@ function App() {
         <LabelsView labelsVersion={labelsVersion} onLabelsChanged={labelsChanged} onModelChanged={modelChanged} />
       </section>
       <section role="tabpanel" id="panel-train" aria-labelledby="tab-train" hidden={tab !== 'train'}>
-        <TrainView labelsVersion={labelsVersion} modelVersion={modelVersion} visible={tab === 'train'} onModelChanged={modelChanged} />
+        <TrainView labelsVersion={labelsVersion} modelVersion={modelVersion} trainingVersion={trainingVersion} visible={tab === 'train'} onModelChanged={modelChanged} />
       </section>
     </>
   );

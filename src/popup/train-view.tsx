@@ -55,7 +55,7 @@ function staleness(dataset: Dataset): string | null {
 }
 
 /** Retrain, watch it learn (like TensorBoard did for TF for Poets), then see how well it does per label. */
-export function TrainView(props: { labelsVersion: number; modelVersion: number; visible: boolean; onModelChanged: () => void }) {
+export function TrainView(props: { labelsVersion: number; modelVersion: number; trainingVersion: number; visible: boolean; onModelChanged: () => void }) {
   const [dataset, setDataset] = useState<Dataset | null>(null);
   const [training, setTraining] = useState<TrainingState | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -101,7 +101,7 @@ export function TrainView(props: { labelsVersion: number; modelVersion: number; 
       stop = true;
       clearTimeout(timer);
     };
-  }, [training?.phase === 'running']);
+  }, [training?.phase === 'running', props.trainingVersion]);
 
   const start = async () => {
     setError(null);

@@ -170,6 +170,13 @@ export type BackgroundRequest = v.InferOutput<typeof BackgroundRequestSchema>;
 export type RequestType = BackgroundRequest['type'];
 export type RequestOf<T extends RequestType> = Extract<BackgroundRequest, { type: T }>;
 
+/**
+ * The background tells every open Spotter page that the labels changed or a training started
+ * elsewhere (the right-click menu, another popup), so that views opened earlier do not go stale.
+ */
+export const ChangeNoticeSchema = v.object({ type: v.literal('spotter/changed'), what: v.picklist(['labels', 'training']) });
+export type ChangeNotice = v.InferOutput<typeof ChangeNoticeSchema>;
+
 /** Requests that change the user's labels (the "Label as" menu is rebuilt after them). */
 export const LABEL_CHANGING_REQUESTS: readonly RequestType[] = ['add-example', 'delete-example', 'rename-label', 'delete-label', 'import-dataset'];
 

@@ -237,6 +237,35 @@ describe.each(E2E_BROWSERS)('Spotter in %s: right-click classify', (browserName)
     await page.waitForFunction(() => (document.getElementById('plain-img') as HTMLImageElement).complete);
   });
 
+  it('a Spotter view opened earlier follows labels added and a training started elsewhere', async () => {
+    const view = await spotter.openExtensionPage('src/popup/popup.html?tabId=none');
+    await view.click('#tab-labels');
+    const control = await spotter.openExtensionPage('src/popup/popup.html?tabId=none');
+    const send = (message: unknown) =>
+      control.evaluate((m: unknown) => {
+        const api = ((globalThis as unknown as { browser?: typeof chrome }).browser ?? chrome) as typeof chrome;
+        return api.runtime.sendMessage(m) as Promise<{ ok: boolean; error?: { message: string } }>;
+      }, message);
+    const examples = [['imagenet_n02510455_giant_panda.jpg', 'animal'], ['imagenet_n02391049_zebra.jpg', 'animal'], ['imagenet_n07873807_pizza.jpg', 'food'], ['coral_hot_dog.jpg', 'food']];
+    for (const [file, label] of examples) {
+      listedByPopup.push(`${site.origin}/photos/${file}`); // downloaded to be labelled
+      expect(await send({ type: 'add-example', source: { url: `${site.origin}/photos/${file}`, pageUrl: `${site.origin}/page.html` }, label, pageUrl: `${site.origin}/page.html` })).toMatchObject({ ok: true });
+    }
+    expect(await send({ type: 'train', options: { epochs: 300, patience: 300, validationFraction: 0, batchSize: 1 } })).toMatchObject({ ok: true });
+    await view.bringToFront();
+    // The labels appear in the view that was open all along…
+    await view.waitForSelector('.label-group[data-label="animal"]', { timeout: 10_000 });
+    await view.waitForSelector('.label-group[data-label="food"]', { timeout: 10_000 });
+    // …and its Train view follows the run started elsewhere to its end.
+    await view.click('#tab-train');
+    await view.waitForSelector('[data-testid="training-done"]', { timeout: 60_000 });
+    for (const label of ['animal', 'food']) expect(await send({ type: 'delete-label', label })).toMatchObject({ ok: true });
+    expect(await send({ type: 'forget-model' })).toMatchObject({ ok: true });
+    await control.close();
+    await view.close();
+    await page.bringToFront();
+  });
+
   it('sees a transparent PNG on white, as pages show it, not on black', async () => {
     const extensionPage = await spotter.openExtensionPage('src/popup/popup.html?tabId=none');
     const corner = await extensionPage.evaluate(async () => {
@@ -349,7 +378,7 @@ describe.each(E2E_BROWSERS)('Spotter in %s: right-click classify', (browserName)
       const examples = [['imagenet_n02510455_giant_panda.jpg', 'animal'], ['imagenet_n02391049_zebra.jpg', 'animal'], ['imagenet_n07873807_pizza.jpg', 'food'], ['coral_hot_dog.jpg', 'food']];
       for (const [file, label] of examples) {
         listedByPopup.push(`${site.origin}/photos/${file}`); // downloaded to be labelled
-        expect(await send({ type: 'add-example', source: { url: `${site.origin}/photos/${file}` }, label, pageUrl: site.origin })).toMatchObject({ ok: true });
+        expect(await send({ type: 'add-example', source: { url: `${site.origin}/photos/${file}`, pageUrl: `${site.origin}/page.html` }, label, pageUrl: `${site.origin}/page.html` })).toMatchObject({ ok: true });
       }
       // A long run (no early stopping, batches of one), so that it is still going when the engine goes.
       expect(await send({ type: 'train', options: { epochs: 500, patience: 500, validationFraction: 0, batchSize: 1 } })).toMatchObject({ ok: true });
