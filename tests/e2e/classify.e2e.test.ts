@@ -237,6 +237,24 @@ describe.each(E2E_BROWSERS)('Spotter in %s: right-click classify', (browserName)
     await page.waitForFunction(() => (document.getElementById('plain-img') as HTMLImageElement).complete);
   });
 
+  it('a navigation in the tab starts the popup grid over', async () => {
+    const popup = await spotter.openExtensionPage(`src/popup/popup.html?tabId=${await spotter.tabIdOf(page)}`);
+    const pandaCard = '.card[data-url$="/photos/imagenet_n02510455_giant_panda.jpg"]';
+    const before = await popup.waitForSelector(pandaCard, { timeout: 60_000 });
+    // Reloaded in front: background tabs' timers and animation frames are throttled.
+    await page.bringToFront();
+    await page.reload();
+    await page.waitForFunction('window.fixtureReady');
+    await page.evaluate('window.fixtureReady');
+    await popup.bringToFront();
+    // The old page's cards go (their images are gone with it) and the new page's come.
+    await popup.waitForFunction((card: Element) => !card.isConnected, { timeout: 30_000 }, before!);
+    await popup.waitForSelector(`${pandaCard}[data-state="done"]`, { timeout: 60_000 });
+    listedByPopup.push(...(await popup.$$eval('.card', (cards) => cards.map((card) => card.getAttribute('data-url') ?? ''))));
+    await popup.close();
+    await page.bringToFront();
+  });
+
   it('a Spotter view opened earlier follows labels added and a training started elsewhere', async () => {
     const view = await spotter.openExtensionPage('src/popup/popup.html?tabId=none');
     await view.click('#tab-labels');
