@@ -22,7 +22,7 @@ export async function fetchImageBlob(source: ImageSource, { maxBytes = MAX_IMAGE
   if (!mayReadFor(pageUrl, url)) throw new SpotterError('unreadable', 'Spotter reads local files only for pages that are local files themselves.');
   const blob = /^file:/i.test(url) ? await readFileUrl(url, maxBytes, timeoutMs) : await fetchHttpOrData(url, credentialsFor(url, pageUrl), maxBytes, timeoutMs);
   if (blob.size === 0) throw new SpotterError('not-image', 'The image is empty (0 bytes).');
-  if (blob.size > maxBytes) throw tooLarge(`${formatMB(blob.size)}`, maxBytes);
+  if (blob.size > maxBytes) throw tooLarge(formatMB(blob.size), maxBytes);
   return blob;
 }
 

@@ -9,7 +9,7 @@ import path from 'node:path';
 import type { Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT } from '../../scripts/paths';
-import { E2E_BROWSERS, launchSpotter, type SpotterSession } from './support/browsers';
+import { askFrom, E2E_BROWSERS, launchSpotter, type SpotterSession } from './support/browsers';
 import type { MenuClick } from './support/chrome';
 import { FIXTURE_CASES, FRAME_PAGE, fixturePage, type FixtureCase } from './support/fixture-page';
 import { startServer, type FixtureServer } from './support/fixture-server';
@@ -40,6 +40,16 @@ describe.each(E2E_BROWSERS)('Spotter in %s: right-click classify', (browserName)
   async function classify(testCase: FixtureCase) {
     await spotter.chooseMenuItem(page, `#${testCase.id}`, await menuClickFor(testCase));
     return waitForSettledOverlay(page, 30_000, spotter.overlays);
+  }
+
+  /** Labels four photos of the fixture page "animal" and "food" (delete both labels afterwards). */
+  async function addTwoLabels(control: Page) {
+    const pageUrl = `${site.origin}/page.html`;
+    const examples = [['imagenet_n02510455_giant_panda.jpg', 'animal'], ['imagenet_n02391049_zebra.jpg', 'animal'], ['imagenet_n07873807_pizza.jpg', 'food'], ['coral_hot_dog.jpg', 'food']];
+    for (const [file, label] of examples) {
+      listedByPopup.push(`${site.origin}/photos/${file}`); // downloaded to be labelled
+      expect(await askFrom(control, { type: 'add-example', source: { url: `${site.origin}/photos/${file}`, pageUrl }, label, pageUrl })).toMatchObject({ ok: true });
+    }
   }
 
   async function closeWithEscape() {
@@ -217,18 +227,12 @@ describe.each(E2E_BROWSERS)('Spotter in %s: right-click classify', (browserName)
     await popup.type(`${pandaCard} input`, 'bears');
     await popup.keyboard.press('Enter');
     await popup.waitForSelector(`${pandaCard} [data-testid="saved"]`, { timeout: 30_000 });
-    const stored = await popup.evaluate(async () => {
-      const api = ((globalThis as unknown as { browser?: typeof chrome }).browser ?? chrome) as typeof chrome;
-      const reply = (await api.runtime.sendMessage({ type: 'list-dataset' })) as { result: { labels: { label: string; examples: { imageUrl: string }[] }[] } };
-      return reply.result.labels.find((group) => group.label === 'bears')?.examples.map((example) => example.imageUrl);
-    });
+    const dataset = await askFrom<{ labels: { label: string; examples: { imageUrl: string }[] }[] }>(popup, { type: 'list-dataset' });
+    const stored = dataset.result.labels.find((group) => group.label === 'bears')?.examples.map((example) => example.imageUrl);
     expect(stored).toHaveLength(1);
     expect(stored![0]).toMatch(/\/photos\/imagenet_n02510455_giant_panda\.jpg$/);
     // Leave the page and the dataset as they were.
-    await popup.evaluate(async () => {
-      const api = ((globalThis as unknown as { browser?: typeof chrome }).browser ?? chrome) as typeof chrome;
-      await api.runtime.sendMessage({ type: 'delete-label', label: 'bears' });
-    });
+    expect(await askFrom(popup, { type: 'delete-label', label: 'bears' })).toMatchObject({ ok: true });
     // The open popup lists (and so downloads) whatever the page shows, the banana included.
     listedByPopup.push(...(await popup.$$eval('.card', (cards) => cards.map((card) => card.getAttribute('data-url') ?? ''))), `${site.origin}/photos/imagenet_n07753592_banana.jpg`);
     await popup.close();
@@ -259,16 +263,8 @@ describe.each(E2E_BROWSERS)('Spotter in %s: right-click classify', (browserName)
     const view = await spotter.openExtensionPage('src/popup/popup.html?tabId=none');
     await view.click('#tab-labels');
     const control = await spotter.openExtensionPage('src/popup/popup.html?tabId=none');
-    const send = (message: unknown) =>
-      control.evaluate((m: unknown) => {
-        const api = ((globalThis as unknown as { browser?: typeof chrome }).browser ?? chrome) as typeof chrome;
-        return api.runtime.sendMessage(m) as Promise<{ ok: boolean; error?: { message: string } }>;
-      }, message);
-    const examples = [['imagenet_n02510455_giant_panda.jpg', 'animal'], ['imagenet_n02391049_zebra.jpg', 'animal'], ['imagenet_n07873807_pizza.jpg', 'food'], ['coral_hot_dog.jpg', 'food']];
-    for (const [file, label] of examples) {
-      listedByPopup.push(`${site.origin}/photos/${file}`); // downloaded to be labelled
-      expect(await send({ type: 'add-example', source: { url: `${site.origin}/photos/${file}`, pageUrl: `${site.origin}/page.html` }, label, pageUrl: `${site.origin}/page.html` })).toMatchObject({ ok: true });
-    }
+    const send = (message: unknown) => askFrom(control, message);
+    await addTwoLabels(control);
     expect(await send({ type: 'train', options: { epochs: 300, patience: 300, validationFraction: 0, batchSize: 1 } })).toMatchObject({ ok: true });
     await view.bringToFront();
     // The labels appear in the view that was open all along…
@@ -392,12 +388,8 @@ describe.each(E2E_BROWSERS)('Spotter in %s: right-click classify', (browserName)
     it('a run lost to an engine restart is reported as interrupted, not left spinning', async () => {
       const chrome = spotter.chrome!;
       const control = await spotter.openExtensionPage('src/popup/popup.html?tabId=none');
-      const send = (message: unknown) => control.evaluate((m: unknown) => globalThis.chrome.runtime.sendMessage(m) as Promise<{ ok: boolean; error?: { message: string } }>, message);
-      const examples = [['imagenet_n02510455_giant_panda.jpg', 'animal'], ['imagenet_n02391049_zebra.jpg', 'animal'], ['imagenet_n07873807_pizza.jpg', 'food'], ['coral_hot_dog.jpg', 'food']];
-      for (const [file, label] of examples) {
-        listedByPopup.push(`${site.origin}/photos/${file}`); // downloaded to be labelled
-        expect(await send({ type: 'add-example', source: { url: `${site.origin}/photos/${file}`, pageUrl: `${site.origin}/page.html` }, label, pageUrl: `${site.origin}/page.html` })).toMatchObject({ ok: true });
-      }
+      const send = (message: unknown) => askFrom(control, message);
+      await addTwoLabels(control);
       // A long run (no early stopping, batches of one), so that it is still going when the engine goes.
       expect(await send({ type: 'train', options: { epochs: 500, patience: 500, validationFraction: 0, batchSize: 1 } })).toMatchObject({ ok: true });
       // The popup opened while the run goes on picks it up.

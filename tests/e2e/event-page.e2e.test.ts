@@ -5,7 +5,7 @@
  */
 import type { Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { E2E_BROWSERS, launchSpotter, type SpotterSession } from './support/browsers';
+import { askFrom, E2E_BROWSERS, launchSpotter, type SpotterSession } from './support/browsers';
 import { startServer, type FixtureServer } from './support/fixture-server';
 import { waitForSettledOverlay } from './support/overlay';
 
@@ -60,8 +60,7 @@ describe.runIf(E2E_BROWSERS.includes('firefox'))('Spotter in firefox: the event 
 
   it('keeps itself alive until a training run finishes, with no Spotter page asking', async () => {
     const control = await spotter.openExtensionPage('src/popup/popup.html?tabId=none');
-    const send = (message: unknown) =>
-      control.evaluate(async (m: unknown) => (globalThis as unknown as { browser: typeof chrome }).browser.runtime.sendMessage(m) as Promise<{ ok: boolean; result: unknown; error?: { message: string } }>, message);
+    const send = (message: unknown) => askFrom(control, message);
     for (const [file, label] of EXAMPLES) {
       const added = await send({ type: 'add-example', source: { url: `${site.origin}/photos/${file}` }, label, pageUrl: site.origin });
       expect(added.ok, added.error?.message).toBe(true);
@@ -73,13 +72,7 @@ describe.runIf(E2E_BROWSERS.includes('firefox'))('Spotter in firefox: the event 
     await control.close();
     await new Promise((resolve) => setTimeout(resolve, IDLE_MS * 5));
     const watcher = await spotter.openExtensionPage('src/popup/popup.html?tabId=none');
-    const savedHead = async () =>
-      watcher.evaluate(async () => {
-        const reply = (await (globalThis as unknown as { browser: typeof chrome }).browser.runtime.sendMessage({ type: 'list-dataset' })) as {
-          result: { head: { report: { epochs: unknown[]; durationMs: number } } | null };
-        };
-        return reply.result.head?.report ?? null;
-      });
+    const savedHead = async () => (await askFrom<{ head: { report: { epochs: unknown[]; durationMs: number } } | null }>(watcher, { type: 'list-dataset' })).result.head?.report ?? null;
     // The head is saved when the run ends. Had the page been unloaded mid-run, there would be none.
     await expect.poll(async () => (await savedHead())?.epochs.length, { timeout: 60_000, interval: 1000 }).toBe(TRAIN_EPOCHS);
     // That proves something only if the run outlasted the idle timeout (after it, the page may go).

@@ -22,6 +22,21 @@ import { readOverlays, type OverlaySnapshot } from './overlay';
 
 export type BrowserName = 'chromium' | 'firefox';
 
+/** A protocol response as the background sends it. */
+export interface SpotterReply<T = unknown> {
+  ok: boolean;
+  result: T;
+  error?: { message: string };
+}
+
+/** Sends a request from one of Spotter's own pages (as the popup does) and returns the raw reply. */
+export function askFrom<T = unknown>(extensionPage: Page, message: unknown): Promise<SpotterReply<T>> {
+  return extensionPage.evaluate((m: unknown) => {
+    const api = ((globalThis as unknown as { browser?: typeof chrome }).browser ?? chrome) as typeof chrome;
+    return api.runtime.sendMessage(m) as Promise<SpotterReply<T>>;
+  }, message);
+}
+
 /** SPOTTER_E2E_BROWSERS=chromium (or firefox) narrows a local run; CI runs both, always. */
 export const E2E_BROWSERS: BrowserName[] = e2eBrowsers(process.env.SPOTTER_E2E_BROWSERS, Boolean(process.env.CI));
 
