@@ -47,7 +47,7 @@ function OverlayView(props: { state: OverlayState; frame: Box; panel: { left: nu
         <header>
           <span class="brand">Spotter</span>
           <button class="close" type="button" aria-label="Close (Esc)" title="Close (Esc)" onClick={onClose}>
-            ×
+            <span aria-hidden="true">×</span>
           </button>
         </header>
         <div aria-live="polite">

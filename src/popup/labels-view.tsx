@@ -82,15 +82,16 @@ export function LabelsView(props: { labelsVersion: number; onLabelsChanged: () =
       </p>
       {dataset.labels.map(({ label, count, examples }) => (
         <section class="label-group" key={label} data-label={label}>
-          <h3 tabIndex={-1}>
+          <h2 tabIndex={-1}>
             {label} <span class="muted">({count})</span>
-          </h3>
+          </h2>
           <ul class="thumbs">
             {examples.map((example) => (
               <li key={example.id}>
                 <img src={example.thumbnail} alt={`${label} example`} title={example.imageUrl} />
-                <button type="button" class="remove" aria-label={`Delete this ${label} example`} disabled={busy} onClick={() => run(async () => (await ask({ type: 'delete-example', id: example.id }), 'Example deleted.'), [`${groupSelector(label)} button.remove`, `${groupSelector(label)} h3`])}>
-                  ×
+                <button type="button" class="remove" aria-label={`Delete this ${label} example`} disabled={busy} onClick={() => run(async () => (await ask({ type: 'delete-example', id: example.id }), 'Example deleted.'), [`${groupSelector(label)} button.remove`, `${groupSelector(label)} h2`])}>
+                  {/* A symbol, not a label: the name is the aria-label. */}
+                  <span aria-hidden="true">×</span>
                 </button>
               </li>
             ))}
@@ -99,7 +100,7 @@ export function LabelsView(props: { labelsVersion: number; onLabelsChanged: () =
         </section>
       ))}
       <section class="transfer">
-        <h3>Export and import</h3>
+        <h2>Export and import</h2>
         <button type="button" disabled={busy || !dataset.head} onClick={() => run(exportModel)} title={dataset.head ? '' : 'Train first'}>
           Export model (TF.js)
         </button>
@@ -212,7 +213,7 @@ function LabelEdits(props: { label: string; others: string[]; disabled: boolean;
   const existingNamed = (name: string) => others.find((other) => other.toLowerCase() === collapseSpaces(name).toLowerCase());
   const rename = (to: string) => {
     const target = existingNamed(to) ?? normaliseLabel(to);
-    void run(async () => `Renamed ${(await ask({ type: 'rename-label', from: label, to })).moved} examples to "${target}".`, [`${groupSelector(target)} h3`]);
+    void run(async () => `Renamed ${(await ask({ type: 'rename-label', from: label, to })).moved} examples to "${target}".`, [`${groupSelector(target)} h2`]);
   };
   return (
     <div class="label-edits">
@@ -266,7 +267,7 @@ function LabelEdits(props: { label: string; others: string[]; disabled: boolean;
           confirmLabel="Delete"
           onConfirm={() => {
             setConfirmingDelete(false);
-            void run(async () => `Deleted ${(await ask({ type: 'delete-label', label })).deleted} examples.`, ['.label-group h3']);
+            void run(async () => `Deleted ${(await ask({ type: 'delete-label', label })).deleted} examples.`, ['.label-group h2']);
           }}
           onCancel={() => setConfirmingDelete(false)}
         />

@@ -223,9 +223,9 @@ export function TrainView(props: { labelsVersion: number; modelVersion: number; 
 function Report({ report }: { report: TrainingReportMessage }) {
   return (
     <section class="report" data-testid="report">
-      <h3>
+      <h2>
         {formatAccuracy(report.accuracy)} right on the {report.evaluatedOn === 'validation' ? `${report.validationCount} held-out examples` : 'training examples (too few to hold any out)'}
-      </h3>
+      </h2>
       <p class="muted">
         {report.trainCount} training examples · best epoch {report.bestEpoch} of {report.epochs.length} · {formatMs(report.durationMs)}
         {Object.keys(report.ignoredLabels).length > 0 && ` · left out (under 2 examples): ${Object.keys(report.ignoredLabels).join(', ')}`}

@@ -67,14 +67,19 @@ export interface SpotterSession {
    * page if it was unloaded: a fresh instance has no marker. (eval is blocked there by the CSP.)
    */
   eventPageMarker?(value?: string): Promise<string | null>;
-  /** Quits the browser and starts it again on the same profile, with Spotter loaded again. */
-  restart(): Promise<SpotterSession>;
+  /** Quits the browser and starts it again on the same profile, with Spotter loaded again (Firefox: with `options` in place of the launch's). */
+  restart(options?: LaunchOptions): Promise<SpotterSession>;
   close(): Promise<void>;
 }
 
 export interface LaunchOptions {
   /** Firefox: unload the idle event page after this long (Firefox's default is 30 s). */
   eventPageIdleMs?: number;
+  /**
+   * Firefox: the colour scheme pages see, set by a pref at launch, because puppeteer's
+   * emulateMediaFeatures needs CDP, which Firefox lacks. (Chromium: use page.emulateMediaFeatures.)
+   */
+  colorScheme?: 'light' | 'dark';
 }
 
 export function launchSpotter(name: BrowserName, options: LaunchOptions = {}): Promise<SpotterSession> {
@@ -124,6 +129,8 @@ async function firefox(existingProfile?: string, options: LaunchOptions = {}): P
       'extensions.webextensions.keepStorageOnUninstall': true,
       'extensions.webextensions.keepUuidOnUninstall': true,
       ...(options.eventPageIdleMs ? { 'extensions.background.idle.timeout': options.eventPageIdleMs } : {}),
+      // 0 = dark, 1 = light, for every web and extension page.
+      ...(options.colorScheme ? { 'layout.css.prefers-color-scheme.content-override': options.colorScheme === 'dark' ? 0 : 1 } : {}),
     },
   });
   await browser.installExtension(path.join(DIST, 'firefox'));
@@ -196,9 +203,9 @@ async function firefox(existingProfile?: string, options: LaunchOptions = {}): P
         if (next !== null) background.spotterTestMarker = next;
         return background.spotterTestMarker ?? null;
       }, value ?? null),
-    async restart() {
+    async restart(nextOptions = options) {
       await browser.close();
-      return firefox(profile, options);
+      return firefox(profile, nextOptions);
     },
     async close() {
       await browser.close();
