@@ -187,6 +187,11 @@ export class SpotterEngine {
         );
         throw error;
       });
+      // An earlier load that gave up may have arrived meanwhile and be in use: keep that one, not two models.
+      if (this.model) {
+        graphOf(model).dispose();
+        return this.model;
+      }
       this.model = model;
       this.currentStatus = { state: 'ready', backend, probe, loadMs: performance.now() - start, error: null };
       return model;

@@ -17,12 +17,14 @@ import jpeg from 'jpeg-js';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { PROVISIONED } from '../../scripts/paths';
 import { BrowserEngineHost } from '../../src/engine/browser-host';
+import { fileModelHandler } from '../../src/engine/node-model';
 import { trainHead } from '../../src/engine/head';
 import type { ImageSource, TrainingState } from '../../src/shared/protocol';
 import { allExamples } from '../../src/storage/dataset';
 import { serializeDataset } from '../../src/storage/dataset-file';
 import { loadHead } from '../../src/storage/head-store';
 import { stageImport } from '../../src/storage/import-staging';
+import { nodeEngine } from '../support/engine';
 import { labelledPhotos, RETRAIN_DIR } from '../support/photos';
 
 // ---- Stand-ins for the browser APIs the host uses (image-decode.ts, thumbnail.ts) ----
@@ -366,5 +368,50 @@ describe('a long session leaks no tensors, memory or bitmaps (real model, WASM, 
     await expectFootprint('classify-image with the imported head', async () => {
       expect((await host.handle({ type: 'classify-image', source: source(photos[2]!.file) })).user).not.toBeNull();
     });
+  });
+});
+
+describe('a model load that gave up, and the retry after it, keep one model between them', () => {
+  const remembersWasm = { recall: async () => 'wasm' as const, remember: async () => undefined };
+
+  function gate(): { opened: Promise<void>; open(): void } {
+    let open = () => {};
+    const opened = new Promise<void>((resolve) => (open = resolve));
+    return { opened, open };
+  }
+
+  it('disposes the retry\'s model when the first load arrives late, before the retry finishes', async () => {
+    // What one model holds, from a plain load.
+    const before = footprint();
+    await nodeEngine({ memory: remembersWasm }).ready();
+    const oneModel = { tensors: footprint().tensors - before.tensors, bytes: footprint().bytes - before.bytes };
+    expect(oneModel.tensors).toBeGreaterThan(100);
+
+    // The first load waits on a gate past its time limit; the retry's waits on another.
+    const { load } = fileModelHandler(path.join(PROVISIONED, 'models/mobilenet_v2/model.json'));
+    if (!load) throw new Error('fileModelHandler gave no load()');
+    const gates = [gate(), gate()];
+    let loads = 0;
+    const engine = nodeEngine({
+      model: { load: async () => (await gates[loads++]!.opened, load()) },
+      memory: remembersWasm,
+      // Long enough for the retry to finish after the late model has loaded (0.3-0.5 s each here).
+      loadTimeoutMs: 5_000,
+    });
+    const start = footprint();
+    await expect(engine.ready()).rejects.toThrow(/Loading the model took longer/);
+    const retry = engine.ready();
+    await expect.poll(() => loads).toBe(2);
+    gates[0]!.open();
+    // The late model is kept and in use before the retry is done.
+    await expect.poll(() => engine.status.state, { timeout: 20_000 }).toBe('ready');
+    const late = await engine.ready();
+    gates[1]!.open();
+    const retried = await retry;
+    const change = { tensors: footprint().tensors - start.tensors, bytes: footprint().bytes - start.bytes };
+    expect(change, `a retried load left ${change.tensors - oneModel.tensors} tensor(s) / ${change.bytes - oneModel.bytes} bytes more than one model`).toEqual(oneModel);
+    // Compared by identity in a boolean: vitest would take half a minute to print two models that differ.
+    expect(retried === late, 'the retry should answer with the model already in use').toBe(true);
+    expect((await engine.ready()) === late).toBe(true);
   });
 });
