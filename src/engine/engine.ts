@@ -7,6 +7,7 @@ import {
   BACKEND_NAMES,
   chooseBackend,
   environmentFingerprint,
+  freeingImageTextures,
   probeBackends,
   type BackendMemory,
   type BackendName,
@@ -104,14 +105,23 @@ export class SpotterEngine {
     const graph = graphOf(await this.ready());
     return this.queue.run('Classifying the image', this.config.jobTimeoutMs ?? 20_000, async () => {
       const start = performance.now();
-      const [embeddingTensor, probabilityTensor] = tf.tidy(() => {
-        const tensor = pixels instanceof tf.Tensor ? pixels : tf.browser.fromPixels(pixels);
-        const input = toModelInput(tensor, this.config.fitMode ?? DEFAULT_FIT_MODE);
-        const batch = tf.expandDims(toModelRange(input), 0);
-        const [embedding, logits] = graph.execute(batch, [EMBEDDING_NODE, LOGITS_NODE]) as tf.Tensor[];
-        // Logit 0 is ImageNet's "background" class, which mobilenet.js drops too.
-        return [tf.reshape(embedding!, [-1]), tf.reshape(tf.softmax(tf.slice(logits!, [0, 1], [-1, 1000])), [-1])];
-      });
+      const batch = freeingImageTextures(() =>
+        tf.tidy(() => {
+          const tensor = pixels instanceof tf.Tensor ? pixels : tf.browser.fromPixels(pixels);
+          return tf.expandDims(toModelRange(toModelInput(tensor, this.config.fitMode ?? DEFAULT_FIT_MODE)), 0);
+        }),
+      );
+      let outputs: [tf.Tensor, tf.Tensor];
+      try {
+        outputs = tf.tidy(() => {
+          const [embedding, logits] = graph.execute(batch, [EMBEDDING_NODE, LOGITS_NODE]) as tf.Tensor[];
+          // Logit 0 is ImageNet's "background" class, which mobilenet.js drops too.
+          return [tf.reshape(embedding!, [-1]), tf.reshape(tf.softmax(tf.slice(logits!, [0, 1], [-1, 1000])), [-1])];
+        });
+      } finally {
+        batch.dispose();
+      }
+      const [embeddingTensor, probabilityTensor] = outputs;
       try {
         const [embedding, probabilities] = (await Promise.all([embeddingTensor.data(), probabilityTensor.data()])) as [Float32Array, Float32Array];
         return { imagenet: topClasses(probabilities, topK), embedding, inferMs: performance.now() - start };
@@ -129,12 +139,19 @@ export class SpotterEngine {
     const graph = graphOf(await this.ready());
     if (count <= 0) return [];
     return this.queue.run('Embedding distorted copies', this.config.jobTimeoutMs ?? 20_000, async () => {
-      const embeddings = tf.tidy(() => {
-        const tensor = pixels instanceof tf.Tensor ? pixels : tf.browser.fromPixels(pixels);
-        const [height, width] = tensor.shape;
-        const batch = distortedBatch(tensor, randomDistortions(width, height, count, seed));
-        return graph.execute(toModelRange(batch), EMBEDDING_NODE) as tf.Tensor;
-      });
+      const batch = freeingImageTextures(() =>
+        tf.tidy(() => {
+          const tensor = pixels instanceof tf.Tensor ? pixels : tf.browser.fromPixels(pixels);
+          const [height, width] = tensor.shape;
+          return toModelRange(distortedBatch(tensor, randomDistortions(width, height, count, seed)));
+        }),
+      );
+      let embeddings: tf.Tensor;
+      try {
+        embeddings = tf.tidy(() => graph.execute(batch, EMBEDDING_NODE) as tf.Tensor);
+      } finally {
+        batch.dispose();
+      }
       try {
         const flat = (await embeddings.data()) as Float32Array;
         const size = flat.length / count;
@@ -187,6 +204,11 @@ export class SpotterEngine {
         );
         throw error;
       });
+      // An earlier load that gave up may have arrived meanwhile and be in use: keep that one, not two models.
+      if (this.model) {
+        graphOf(model).dispose();
+        return this.model;
+      }
       this.model = model;
       this.currentStatus = { state: 'ready', backend, probe, loadMs: performance.now() - start, error: null };
       return model;
