@@ -1,6 +1,7 @@
 import { SpotterError } from '../shared/errors';
 import { MAX_IMAGE_BYTES, type ImageSource } from '../shared/protocol';
 import { decodeSize } from '../shared/image-size';
+import { imageTypeOf } from '../shared/image-type';
 import type { ImageTarget } from './find-image';
 
 /**
@@ -53,19 +54,6 @@ async function blobUrlToDataUrl(url: string): Promise<string> {
     reader.onerror = () => reject(new SpotterError('unreadable', 'This blob: image could not be read.'));
     reader.readAsDataURL(blob);
   });
-}
-
-/** The image type that a file's first bytes announce, for the formats browsers decode; null if none. */
-export function imageTypeOf(head: Uint8Array): string | null {
-  const starts = (...bytes: number[]) => bytes.every((byte, i) => head[i] === byte);
-  const ascii = (from: number, text: string) => [...text].every((char, i) => head[from + i] === char.charCodeAt(0));
-  if (starts(0xff, 0xd8, 0xff)) return 'image/jpeg';
-  if (starts(0x89, 0x50, 0x4e, 0x47)) return 'image/png';
-  if (ascii(0, 'GIF8')) return 'image/gif';
-  if (ascii(0, 'RIFF') && ascii(8, 'WEBP')) return 'image/webp';
-  if (ascii(0, 'BM')) return 'image/bmp';
-  if (ascii(4, 'ftypavif') || ascii(4, 'ftypavis')) return 'image/avif';
-  return null;
 }
 
 /** Copies the pixels of a canvas or the current video frame, scaled to at most 1024 px. */
