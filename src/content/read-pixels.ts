@@ -1,5 +1,5 @@
 import { SpotterError } from '../shared/errors';
-import { MAX_IMAGE_BYTES, type ImageSource } from '../shared/protocol';
+import { MAX_IMAGE_BYTES, MAX_IMAGE_URL_LENGTH, type ImageSource } from '../shared/protocol';
 import { decodeSize } from '../shared/image-size';
 import { imageTypeOf } from '../shared/image-type';
 import type { ImageTarget } from './find-image';
@@ -29,6 +29,8 @@ async function urlSource(url: string): Promise<ImageSource> {
   if (url.startsWith('data:') && !/^data:image\//i.test(url)) {
     throw new SpotterError('not-image', 'This data: URL does not hold an image.');
   }
+  // Said here: past this the request itself would be refused as malformed.
+  if (url.startsWith('data:') && url.length > MAX_IMAGE_URL_LENGTH) throw new SpotterError('too-large', 'The image is too large (over 32 MB).');
   if (!/^(https?:|file:|data:)/i.test(url)) throw new SpotterError('unreadable', `Spotter cannot read images from ${url.split(':')[0]}: addresses.`);
   return { url };
 }

@@ -9,11 +9,12 @@ import { BACKEND_NAMES } from './backends';
 
 /** Largest image we accept, in bytes (also bounds data: URLs sent between contexts). */
 export const MAX_IMAGE_BYTES = 32 * 1024 * 1024;
-const MAX_URL_LENGTH = Math.ceil((MAX_IMAGE_BYTES * 4) / 3) + 1024;
+/** A data: URL of MAX_IMAGE_BYTES in base64, and some. */
+export const MAX_IMAGE_URL_LENGTH = Math.ceil((MAX_IMAGE_BYTES * 4) / 3) + 1024;
 
 const ImageUrl = v.pipe(
   v.string(),
-  v.maxLength(MAX_URL_LENGTH, 'The image is too large to send (over 32 MB).'),
+  v.maxLength(MAX_IMAGE_URL_LENGTH, 'The image is too large to send (over 32 MB).'),
   v.check((url) => /^(https?:|file:|data:image\/)/i.test(url), 'Only http(s), file and data:image URLs can be classified.'),
 );
 
