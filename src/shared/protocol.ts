@@ -226,8 +226,8 @@ const MenuTarget = {
 
 export const PageImageSchema = v.object({
   imageId: v.string(),
-  kind: v.picklist(['img', 'video', 'canvas', 'background']),
-  /** Where it comes from (for display and de-duplication); canvases get a synthetic key. */
+  kind: v.picklist(['img', 'video', 'canvas', 'svg', 'background']),
+  /** Where it comes from (for display and de-duplication); canvases and inline drawings get a synthetic key. */
   url: v.string(),
   width: v.number(),
   height: v.number(),
