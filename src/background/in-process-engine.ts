@@ -15,10 +15,32 @@ const KEEP_ALIVE_MS = 1_000;
 export class InProcessEngineClient implements EngineClient {
   private readonly host = new BrowserEngineHost((path) => browser.runtime.getURL(path));
 
+  private pending = 0;
+  private pendingTimer: ReturnType<typeof setInterval> | undefined;
+
   async request<T extends RequestType>(request: RequestOf<T>): Promise<Response<ResultOf<T>>> {
-    const response = await respond(() => this.host.handle(request));
-    if (request.type === 'train' && response.ok) this.keepAliveWhileTraining();
-    return response;
+    this.keepAliveWhilePending(+1);
+    try {
+      const response = await respond(() => this.host.handle(request));
+      if (request.type === 'train' && response.ok) this.keepAliveWhileTraining();
+      return response;
+    } finally {
+      this.keepAliveWhilePending(-1);
+    }
+  }
+
+  /**
+   * Firefox unloads the event page after 30 s without API activity even while it still owes an
+   * answer: a download from a slow server (up to DOWNLOAD_TIMEOUT_MS, 30 s) ended with the
+   * overlay saying "Spotter gave no valid answer" instead of the download's own message.
+   */
+  private keepAliveWhilePending(change: 1 | -1): void {
+    this.pending += change;
+    if (this.pending > 0 && !this.pendingTimer) this.pendingTimer = setInterval(() => void browser.runtime.getPlatformInfo(), KEEP_ALIVE_MS);
+    if (this.pending === 0 && this.pendingTimer) {
+      clearInterval(this.pendingTimer);
+      this.pendingTimer = undefined;
+    }
   }
 
   /**

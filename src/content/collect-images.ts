@@ -1,7 +1,7 @@
 /**
  * The page's images for the popup: <img> (currentSrc, so <picture>/srcset give the shown
- * source), CSS backgrounds, canvases and videos, in this document, shadow roots (closed ones too:
- * see shadow-roots.ts) and same-origin iframes.
+ * source), CSS backgrounds, canvases, inline SVG drawings and videos, in this document, shadow
+ * roots (closed ones too: see shadow-roots.ts) and same-origin iframes.
  * Only what is rendered at least 48 px on its shorter side, images only once loaded, and
  * each URL once. The popup asks again every few seconds, so lazy images join once they load.
  */
@@ -13,7 +13,7 @@ export const MIN_RENDERED_SIDE = 48;
 /** getComputedStyle on every element of a huge page would stall it: past this many, backgrounds are not looked for (media still are). */
 const MAX_BACKGROUND_CHECKS = 20_000;
 
-const isMedia = (element: Element) => element.localName === 'img' || element.localName === 'video' || element.localName === 'canvas';
+const isMedia = (element: Element) => element.localName === 'img' || element.localName === 'video' || element.localName === 'canvas' || element.localName === 'svg';
 
 export class PageImageRegistry {
   /**

@@ -1,6 +1,6 @@
 /**
  * Finding what the user right-clicked. The browser tells us the URL for <img> and <video>;
- * for canvases and CSS backgrounds we look under the cursor ourselves.
+ * for canvases, inline SVG drawings and CSS backgrounds we look under the cursor ourselves.
  */
 import { shadowRootOf } from './shadow-roots';
 
@@ -9,6 +9,8 @@ export type ImageTarget =
   | { kind: 'img'; element: Element; url: string }
   | { kind: 'video'; element: HTMLVideoElement }
   | { kind: 'canvas'; element: HTMLCanvasElement }
+  /** An inline <svg> drawing (its outermost <svg>). */
+  | { kind: 'svg'; element: SVGSVGElement }
   | { kind: 'background'; element: Element; url: string };
 
 /** The first url(...) of a computed background-image value, or null ("none", gradients only). */
@@ -40,17 +42,33 @@ export function findImageTarget(context: ClickContext, doc: Document = document)
     const host = candidates[0];
     if (!element && context.mediaType === 'image' && host && !isImg(host)) return { kind: 'img', element: host, url: context.srcUrl };
   }
+  let icon: ImageTarget | null = null;
   for (const element of candidates) {
     const target = asImageTarget(element);
-    if (target) return target;
+    if (!target) continue;
+    // A small inline icon drawn over a picture (a play button, a heart) stands for that picture; alone, it is the picture.
+    if (target.kind === 'svg' && isIcon(target.element)) {
+      icon ??= target;
+      continue;
+    }
+    return target;
   }
-  return null;
+  return icon;
 }
+
+/** Inline drawings smaller than this on a side are icons. */
+const ICON_SIDE = 48;
+const isIcon = (element: Element) => {
+  const { width, height } = element.getBoundingClientRect();
+  return Math.min(width, height) < ICON_SIDE;
+};
 
 // Tag checks, not instanceof: elements of same-origin iframes come from another window's classes.
 const isImg = (el: Element): el is HTMLImageElement => el.localName === 'img';
 const isVideo = (el: Element): el is HTMLVideoElement => el.localName === 'video';
 const isCanvas = (el: Element): el is HTMLCanvasElement => el.localName === 'canvas';
+/** The outermost <svg> of an inline drawing (a nested <svg> is part of it). */
+const isDrawing = (el: Element): el is SVGSVGElement => el.localName === 'svg' && el.namespaceURI === 'http://www.w3.org/2000/svg' && !(el as SVGSVGElement).ownerSVGElement;
 
 export function asImageTarget(element: Element): ImageTarget | null {
   if (isImg(element)) {
@@ -59,6 +77,7 @@ export function asImageTarget(element: Element): ImageTarget | null {
   }
   if (isVideo(element)) return { kind: 'video', element };
   if (isCanvas(element)) return { kind: 'canvas', element };
+  if (isDrawing(element)) return { kind: 'svg', element };
   const view = element.ownerDocument.defaultView ?? window;
   const url = backgroundImageUrl(view.getComputedStyle(element).backgroundImage);
   return url ? { kind: 'background', element, url } : null;

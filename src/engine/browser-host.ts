@@ -107,7 +107,7 @@ export class BrowserEngineHost {
     // Start loading the model while the image downloads; the engine awaits it anyway.
     const modelReady = this.engine.ready();
     modelReady.catch(() => undefined); // reported below when awaited; avoid an unhandled rejection if the fetch fails first
-    const bitmap = await decodeImage(await fetchImageBlob(source));
+    const bitmap = await decodeImage(await fetchImageBlob(source), source.url);
     try {
       await modelReady;
       return await use(bitmap);

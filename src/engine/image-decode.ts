@@ -1,43 +1,163 @@
 import { imageSize } from 'image-size';
 import { SpotterError } from '../shared/errors';
 import { decodeSize } from '../shared/image-size';
+import { imageTypeOf, undecodableMessage } from '../shared/image-type';
 
 /**
- * Decodes image bytes into a bitmap no larger than the engine needs (longest side 1024 px).
+ * Decodes image bytes into a bitmap no larger than the engine needs (longest side 1024 px), on
+ * white where the image is transparent. Refuses, with a message for the user, what holds nothing
+ * to recognise: bytes that are no image, a few pixels, one flat colour.
  * Browser-only (createImageBitmap); works in offscreen documents and event pages alike.
+ * @param url where the bytes came from, only to word the messages
  */
-export async function decodeImage(blob: Blob): Promise<ImageBitmap> {
-  if (!isSvg(blob)) {
-    const problem = pixelCountProblem(new Uint8Array(await blob.slice(0, HEADER_BYTES).arrayBuffer()));
-    if (problem) throw new SpotterError('too-large', problem);
+export async function decodeImage(blob: Blob, url = ''): Promise<ImageBitmap> {
+  const head = new Uint8Array(await blob.slice(0, HEADER_BYTES).arrayBuffer());
+  const bitmap = isSvg(blob) ? await renderSvg(blob) : await decodeRaster(blob, head, url);
+  if (isOneColour(bitmap)) {
+    bitmap.close();
+    throw new SpotterError('blank', 'This image is one flat colour: there is nothing in it to recognise.');
   }
-  const full = await decodeFullSize(blob);
-  const size = decodeSize(full.width, full.height);
-  let scaled = full;
-  if (size.width !== full.width || size.height !== full.height) {
-    try {
-      scaled = await createImageBitmap(full, { resizeWidth: size.width, resizeHeight: size.height, resizeQuality: 'high' });
-    } finally {
-      full.close();
-    }
+  return bitmap;
+}
+
+async function decodeRaster(blob: Blob, head: Uint8Array, url: string): Promise<ImageBitmap> {
+  const problem = pixelCountProblem(head);
+  if (problem) throw new SpotterError('too-large', problem);
+  let full: ImageBitmap;
+  try {
+    full = await createImageBitmap(blob);
+  } catch {
+    // Chromium's createImageBitmap refuses a JPEG that was cut short, which its <img> (and Firefox's
+    // createImageBitmap) show in part: read what the page shows. Anything else that fails is explained.
+    const shown = imageTypeOf(head) ? await drawThroughImageElement(blob, (width, height) => (width && height ? rasterSize(width, height) : null)).catch(() => null) : null;
+    if (!shown) throw new SpotterError('not-image', undecodableMessage(head, mimeType(blob), url));
+    return shown;
   }
-  // A JPEG has no transparency; anything else may, and is shown the way most pages show it.
-  return mimeType(blob) === 'image/jpeg' ? scaled : onWhite(scaled);
+  let owned: ImageBitmap | null = full;
+  try {
+    const size = rasterSize(full.width, full.height);
+    if (mimeType(blob) !== 'image/jpeg') return await onWhite(full, size);
+    // A JPEG has no transparency: scaling is all it needs.
+    if (size.width !== full.width || size.height !== full.height) return await createImageBitmap(full, { resizeWidth: size.width, resizeHeight: size.height, resizeQuality: 'high' });
+    owned = null;
+    return full;
+  } finally {
+    owned?.close();
+  }
+}
+
+/** The size a raster image is decoded at; throws for one too small to show anything. */
+function rasterSize(width: number, height: number): { width: number; height: number } {
+  tooSmallCheck(width, height);
+  return decodeSize(width, height);
+}
+
+/** Fewer pixels than this on a side is a spacer, a tracking pixel or a strip of a gradient, not a picture. */
+export const MIN_IMAGE_SIDE = 16;
+
+function tooSmallCheck(width: number, height: number): void {
+  if (Math.min(width, height) >= MIN_IMAGE_SIDE) return;
+  throw new SpotterError('too-small', `This image is only ${width} x ${height} pixels: too small to recognise anything in (the page may show it enlarged).`);
+}
+
+/** A vector drawing has no pixel size of its own: drawn with its longest side at this many pixels. */
+const SVG_SIDE = 512;
+
+/** SVG cannot go through createImageBitmap(blob) in Chromium, but an <img> renders it. */
+async function renderSvg(blob: Blob): Promise<ImageBitmap> {
+  // An SVG with only a viewBox has no natural size in Firefox: its viewBox gives the shape.
+  const aspect = viewBoxAspect(await blob.slice(0, 4096).text());
+  return drawThroughImageElement(blob, (width, height) => {
+    const [w, h] = width > 0 && height > 0 ? [width, height] : aspect ? [aspect, 1] : [1, 1];
+    const scale = SVG_SIDE / Math.max(w, h);
+    const size = { width: Math.round(w * scale), height: Math.round(h * scale) };
+    tooSmallCheck(size.width, size.height);
+    return size;
+  }).catch((error: unknown) => {
+    if (error instanceof SpotterError) throw error;
+    throw new SpotterError('not-image', 'This SVG image could not be drawn (it is damaged, or not SVG at all).');
+  });
+}
+
+/** Width / height from the root element's viewBox, or null. */
+export function viewBoxAspect(svgText: string): number | null {
+  const root = /<svg\b[^>]*>/i.exec(svgText)?.[0] ?? '';
+  const box = /\bviewBox\s*=\s*["']\s*[-\d.e]+[\s,]+[-\d.e]+[\s,]+([\d.e]+)[\s,]+([\d.e]+)\s*["']/i.exec(root);
+  const width = Number(box?.[1]);
+  const height = Number(box?.[2]);
+  return width > 0 && height > 0 ? width / height : null;
 }
 
 /**
- * Transparent pixels would reach the model (and the JPEG thumbnail) as black: a logo on a
- * transparent background would be seen on black. Pages mostly show them on white.
+ * Loads the bytes in an <img> and draws it, on white, at the size `sizeFor(naturalWidth, naturalHeight)`
+ * gives (null: cannot be drawn). HTMLImageElement.decode() never settles in Chromium's offscreen
+ * document; onload does. Drawing on a canvas (not createImageBitmap(img)) also draws SVGs that
+ * have no natural size, which Chromium's createImageBitmap left blank.
  */
-function onWhite(bitmap: ImageBitmap): ImageBitmap {
-  const canvas = new OffscreenCanvas(bitmap.width, bitmap.height);
-  const context = canvas.getContext('2d');
-  if (!context) return bitmap;
-  context.fillStyle = '#fff';
-  context.fillRect(0, 0, bitmap.width, bitmap.height);
-  context.drawImage(bitmap, 0, 0);
-  bitmap.close();
-  return canvas.transferToImageBitmap();
+async function drawThroughImageElement(blob: Blob, sizeFor: (width: number, height: number) => { width: number; height: number } | null): Promise<ImageBitmap> {
+  const url = URL.createObjectURL(blob);
+  try {
+    const image = new Image();
+    await new Promise<void>((resolve, reject) => {
+      image.onload = () => resolve();
+      image.onerror = () => reject(new Error('the image element could not load it'));
+      image.src = url;
+    });
+    const size = sizeFor(image.naturalWidth, image.naturalHeight);
+    if (!size) throw new Error('the image has no size');
+    const canvas = new OffscreenCanvas(size.width, size.height);
+    const context = canvas.getContext('2d');
+    if (!context) throw new Error('no 2D canvas');
+    context.fillStyle = '#fff';
+    context.fillRect(0, 0, size.width, size.height);
+    context.drawImage(image, 0, 0, size.width, size.height);
+    return canvas.transferToImageBitmap();
+  } finally {
+    URL.revokeObjectURL(url);
+  }
+}
+
+/**
+ * Scales to `size` and puts the image on white: transparent pixels would reach the model (and the
+ * JPEG thumbnail) as black, so a logo on a transparent background would be seen on black. Pages
+ * mostly show them on white.
+ */
+async function onWhite(bitmap: ImageBitmap, size: { width: number; height: number }): Promise<ImageBitmap> {
+  const scaled = size.width === bitmap.width && size.height === bitmap.height ? bitmap : await createImageBitmap(bitmap, { resizeWidth: size.width, resizeHeight: size.height, resizeQuality: 'high' });
+  try {
+    const canvas = new OffscreenCanvas(size.width, size.height);
+    const context = canvas.getContext('2d');
+    if (!context) throw new Error('no 2D canvas');
+    context.fillStyle = '#fff';
+    context.fillRect(0, 0, size.width, size.height);
+    context.drawImage(scaled, 0, 0);
+    return canvas.transferToImageBitmap();
+  } finally {
+    if (scaled !== bitmap) scaled.close();
+  }
+}
+
+/** How far a channel may stray from the first pixel for the image to still count as one colour (JPEG noise). */
+const FLAT_TOLERANCE = 6;
+
+/** Whether every pixel of the bitmap is (nearly) the colour of the first: a blank or solid image. */
+function isOneColour(bitmap: ImageBitmap): boolean {
+  // Looked at no larger than 256 px, averaged ('high'): a one-pixel line still shifts its cell by a quarter.
+  const { width, height } = decodeSize(bitmap.width, bitmap.height, 256);
+  const canvas = new OffscreenCanvas(width, height);
+  const context = canvas.getContext('2d', { willReadFrequently: true });
+  if (!context) return false;
+  context.imageSmoothingQuality = 'high';
+  context.drawImage(bitmap, 0, 0, width, height);
+  return isFlat(context.getImageData(0, 0, width, height).data);
+}
+
+/** RGBA pixels all within FLAT_TOLERANCE of the first, in R, G and B. */
+export function isFlat(pixels: Uint8ClampedArray, tolerance = FLAT_TOLERANCE): boolean {
+  for (let i = 4; i < pixels.length; i += 4) {
+    if (Math.abs(pixels[i]! - pixels[0]!) > tolerance || Math.abs(pixels[i + 1]! - pixels[1]!) > tolerance || Math.abs(pixels[i + 2]! - pixels[2]!) > tolerance) return false;
+  }
+  return true;
 }
 
 /**
@@ -64,32 +184,3 @@ export function pixelCountProblem(bytes: Uint8Array): string | null {
 // The type can carry parameters: "image/svg+xml; charset=utf-8".
 const mimeType = (blob: Blob) => blob.type.split(';')[0]!.trim().toLowerCase();
 const isSvg = (blob: Blob) => mimeType(blob) === 'image/svg+xml';
-
-async function decodeFullSize(blob: Blob): Promise<ImageBitmap> {
-  try {
-    return await createImageBitmap(blob);
-  } catch {
-    // SVG cannot go through createImageBitmap(blob) in Chromium, but an <img> renders it.
-    if (isSvg(blob)) return decodeThroughImageElement(blob);
-    const kind = blob.type ? ` (the server says it is ${blob.type})` : '';
-    throw new SpotterError('not-image', `This file is not an image Spotter can read${kind}.`);
-  }
-}
-
-async function decodeThroughImageElement(blob: Blob): Promise<ImageBitmap> {
-  const url = URL.createObjectURL(blob);
-  try {
-    const image = new Image();
-    // HTMLImageElement.decode() never settles in Chromium's offscreen document; onload does.
-    await new Promise<void>((resolve, reject) => {
-      image.onload = () => resolve();
-      image.onerror = () => reject(new SpotterError('not-image', 'This SVG image could not be rendered.'));
-      image.src = url;
-    });
-    // Drawn straight at the size the engine needs: an SVG can declare any size at all.
-    const size = decodeSize(image.naturalWidth || 512, image.naturalHeight || 512);
-    return await createImageBitmap(image, { resizeWidth: size.width, resizeHeight: size.height });
-  } finally {
-    URL.revokeObjectURL(url);
-  }
-}

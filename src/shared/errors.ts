@@ -7,6 +7,8 @@ export const ERROR_CODES = [
   'network', // the image could not be downloaded at all
   'not-image', // the bytes are not a decodable image
   'too-large', // over the byte or pixel limit
+  'too-small', // too few pixels to recognise anything in (a tracking pixel, a 1-px strip)
+  'blank', // one flat colour: nothing to recognise
   'unreadable', // canvas/video pixels the page does not let us read
   'no-image', // nothing image-like under the cursor
   'timeout', // a job exceeded its time budget

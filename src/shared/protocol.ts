@@ -9,11 +9,12 @@ import { BACKEND_NAMES } from './backends';
 
 /** Largest image we accept, in bytes (also bounds data: URLs sent between contexts). */
 export const MAX_IMAGE_BYTES = 32 * 1024 * 1024;
-const MAX_URL_LENGTH = Math.ceil((MAX_IMAGE_BYTES * 4) / 3) + 1024;
+/** A data: URL of MAX_IMAGE_BYTES in base64, and some. */
+export const MAX_IMAGE_URL_LENGTH = Math.ceil((MAX_IMAGE_BYTES * 4) / 3) + 1024;
 
 const ImageUrl = v.pipe(
   v.string(),
-  v.maxLength(MAX_URL_LENGTH, 'The image is too large to send (over 32 MB).'),
+  v.maxLength(MAX_IMAGE_URL_LENGTH, 'The image is too large to send (over 32 MB).'),
   v.check((url) => /^(https?:|file:|data:image\/)/i.test(url), 'Only http(s), file and data:image URLs can be classified.'),
 );
 
@@ -225,8 +226,8 @@ const MenuTarget = {
 
 export const PageImageSchema = v.object({
   imageId: v.string(),
-  kind: v.picklist(['img', 'video', 'canvas', 'background']),
-  /** Where it comes from (for display and de-duplication); canvases get a synthetic key. */
+  kind: v.picklist(['img', 'video', 'canvas', 'svg', 'background']),
+  /** Where it comes from (for display and de-duplication); canvases and inline drawings get a synthetic key. */
   url: v.string(),
   width: v.number(),
   height: v.number(),

@@ -3,11 +3,14 @@
  * engine back transparently: the model reloads on the remembered backend and the head returns
  * from IndexedDB. Firefox only: Chrome's equivalent (a service-worker restart) is in classify.e2e.
  */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import type { Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { askFrom, E2E_BROWSERS, launchSpotter, type SpotterSession } from './support/browsers';
 import { startServer, type FixtureServer } from './support/fixture-server';
 import { waitForSettledOverlay } from './support/overlay';
+import { PHOTOS_DIR } from '../support/photos';
 
 const IDLE_MS = 3000;
 const PAGE = `<!doctype html><img id="panda" src="/photos/imagenet_n02510455_giant_panda.jpg" width="300">
@@ -34,7 +37,12 @@ describe.runIf(E2E_BROWSERS.includes('firefox'))('Spotter in firefox: the event 
   };
 
   beforeAll(async () => {
-    site = await startServer((url) => (url.pathname === '/page.html' ? { status: 200, type: 'text/html', body: PAGE } : undefined));
+    site = await startServer((url) => {
+      if (url.pathname === '/page.html') return { status: 200, type: 'text/html', body: PAGE };
+      // A slow server: the panda, after three idle timeouts (well within Spotter's 30 s download limit).
+      if (url.pathname === '/slow/panda.jpg') return { status: 200, type: 'image/jpeg', body: readFileSync(path.join(PHOTOS_DIR, 'imagenet_n02510455_giant_panda.jpg')), delayMs: IDLE_MS * 3 };
+      return undefined;
+    });
     spotter = await launchSpotter('firefox', { eventPageIdleMs: IDLE_MS });
     page = await spotter.browser.newPage();
     await page.goto(`${site.origin}/page.html`);
@@ -56,6 +64,20 @@ describe.runIf(E2E_BROWSERS.includes('firefox'))('Spotter in firefox: the event 
     const overlay = await classify('zebra');
     expect(overlay.state, overlay.text).toBe('done');
     expect(overlay.labels[0]!.label).toBe('zebra');
+  });
+
+  it('stays alive while an image downloads slowly, with no Spotter page open, and answers with its labels', async () => {
+    // Added once the page has loaded; right-clicked while the page itself is still waiting for it.
+    await page.evaluate(() => {
+      const img = document.createElement('img');
+      Object.assign(img, { id: 'slow', width: 300, height: 225, src: '/slow/panda.jpg' });
+      document.body.prepend(img);
+    });
+    // Unloaded mid-download, the event page never answered: the overlay said "Spotter gave no valid answer".
+    const overlay = await classify('slow');
+    expect(overlay.state, overlay.text).toBe('done');
+    expect(overlay.labels[0]!.label).toBe('giant panda');
+    await page.evaluate(() => document.getElementById('slow')!.remove());
   });
 
   it('keeps itself alive until a training run finishes, with no Spotter page asking', async () => {

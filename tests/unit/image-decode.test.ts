@@ -1,8 +1,8 @@
-/** The decoder's header check: sizes read from real and crafted image headers (image-size). */
+/** The decoder's checks that need no browser: header sizes (image-size), SVG shapes, flat colour. */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { MAX_IMAGE_PIXELS, pixelCountProblem } from '../../src/engine/image-decode';
+import { isFlat, MAX_IMAGE_PIXELS, pixelCountProblem, viewBoxAspect } from '../../src/engine/image-decode';
 import { PHOTOS_DIR } from '../support/photos';
 
 /** The first bytes of a PNG declaring width x height (signature + IHDR chunk). */
@@ -30,5 +30,31 @@ describe('pixelCountProblem', () => {
   it('leaves bytes it cannot size to the decoder', () => {
     expect(pixelCountProblem(new TextEncoder().encode('hello, not an image'))).toBeNull();
     expect(pixelCountProblem(new Uint8Array(0))).toBeNull();
+  });
+});
+
+describe('viewBoxAspect', () => {
+  it("reads the shape of an SVG that has only a viewBox (Firefox gives it no natural size)", () => {
+    expect(viewBoxAspect('<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 40 30"><rect/></svg>')).toBeCloseTo(4 / 3);
+    expect(viewBoxAspect("<svg viewBox='-5,-5 , 10 20'>")).toBeCloseTo(0.5);
+  });
+
+  it('says null without a usable viewBox on the root element', () => {
+    expect(viewBoxAspect('<svg width="10"><symbol viewBox="0 0 4 3"/></svg>')).toBeNull();
+    expect(viewBoxAspect('<svg viewBox="0 0 0 30">')).toBeNull();
+    expect(viewBoxAspect('not svg')).toBeNull();
+  });
+});
+
+describe('isFlat', () => {
+  const rgba = (...pixels: [number, number, number][]) => Uint8ClampedArray.from(pixels.flatMap(([r, g, b]) => [r, g, b, 255]));
+
+  it('counts JPEG noise on one colour as flat', () => {
+    expect(isFlat(rgba([40, 120, 200], [43, 118, 205], [40, 126, 200]))).toBe(true);
+  });
+
+  it('does not count a picture with any real detail as flat', () => {
+    expect(isFlat(rgba([255, 255, 255], [255, 255, 255], [245, 255, 255]))).toBe(false);
+    expect(isFlat(rgba([0, 0, 0], [0, 0, 0], [0, 0, 30]))).toBe(false);
   });
 });

@@ -18,7 +18,8 @@ export interface FixtureServer {
   close(): Promise<void>;
 }
 
-export type Route = (url: URL) => { status: number; type: string; body: string | Buffer; headers?: Record<string, string> } | undefined;
+/** delayMs: the answer starts only after this long (a stalled server); the headers too. */
+export type Route = (url: URL) => { status: number; type: string; body: string | Buffer; headers?: Record<string, string>; delayMs?: number } | undefined;
 
 /**
  * Serves /photos/<file> from the shared test photos, plus whatever `extra` answers. `host` picks
@@ -36,7 +37,10 @@ export async function startServer(extra: Route = () => undefined, host = '127.0.
       response.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
       return;
     }
-    response.writeHead(answer.status, { 'content-type': answer.type, 'cache-control': 'no-store', ...answer.headers }).end(answer.body);
+    const send = () => response.writeHead(answer.status, { 'content-type': answer.type, 'cache-control': 'no-store', ...answer.headers }).end(answer.body);
+    if (!answer.delayMs) return send();
+    const timer = setTimeout(send, answer.delayMs);
+    response.on('close', () => clearTimeout(timer));
   });
   await new Promise<void>((resolve) => server.listen(0, host, resolve));
   const { port } = server.address() as AddressInfo;
@@ -44,7 +48,12 @@ export async function startServer(extra: Route = () => undefined, host = '127.0.
     origin: `http://${host}:${port}`,
     requests,
     visits,
-    close: () => new Promise((resolve) => server.close(() => resolve())),
+    close: () =>
+      new Promise((resolve) => {
+        server.close(() => resolve());
+        // A stalled answer still pending must not hold the close up.
+        server.closeAllConnections();
+      }),
   };
 }
 
