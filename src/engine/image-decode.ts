@@ -142,8 +142,9 @@ const FLAT_TOLERANCE = 6;
 
 /** Whether every pixel of the bitmap is (nearly) the colour of the first: a blank or solid image. */
 function isOneColour(bitmap: ImageBitmap): boolean {
-  // Looked at no larger than 256 px, averaged ('high'): a one-pixel line still shifts its cell by a quarter.
-  const { width, height } = decodeSize(bitmap.width, bitmap.height, 256);
+  // Looked at no larger than 64 px, averaged ('high'): cheap on every click, and a one-pixel line across a
+  // 1024 px image still shifts its cells by a sixteenth (16 levels on white, past the tolerance).
+  const { width, height } = decodeSize(bitmap.width, bitmap.height, 64);
   const canvas = new OffscreenCanvas(width, height);
   const context = canvas.getContext('2d', { willReadFrequently: true });
   if (!context) return false;
