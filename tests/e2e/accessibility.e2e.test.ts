@@ -159,6 +159,58 @@ describe.each(E2E_BROWSERS)('Spotter in %s: accessibility (axe-core, WCAG 2.1 AA
     await auditViews('light');
   });
 
+  /** What has the keyboard focus, where it is, and whether it shows a focus ring; null when nothing in the page has it. */
+  function focusedControl(): Promise<{ unique: string; name: string; marked: boolean } | null> {
+    return panel.evaluate(() => {
+      const el = document.activeElement;
+      // Tabbing past the last control leaves the page for the browser's own UI (Firefox): not a control of ours.
+      if (!document.hasFocus() || !el || el === document.body) return null;
+      const style = getComputedStyle(el);
+      const box = el.getBoundingClientRect();
+      const name = `${el.localName}${el.id ? `#${el.id}` : ''}${el.getAttribute('aria-label') ? `[${el.getAttribute('aria-label')}]` : ''}${el.getAttribute('data-testid') ? `{${el.getAttribute('data-testid')}}` : ''}`;
+      // The popup's focus style is an outline; the selected tab's box-shadow underline is not a focus mark.
+      const outlined = style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) >= 1;
+      return { unique: `${name}@${Math.round(box.left + scrollX)},${Math.round(box.top + scrollY)}`, name, marked: outlined && box.width > 0 && box.height > 0 };
+    });
+  }
+
+  // axe does not look at focus: walk each view with the keyboard as a keyboard user would.
+  it('every control can be reached with the keyboard and shows where the focus is (light)', async () => {
+    await panel.bringToFront();
+    // The tab list: arrow keys move between the tabs (the ARIA tabs pattern).
+    await showTab('page');
+    await panel.focus('#tab-page');
+    for (const [key, id] of [['ArrowRight', 'tab-labels'], ['ArrowRight', 'tab-train'], ['Home', 'tab-page']] as const) {
+      await panel.keyboard.press(key);
+      const focused = await focusedControl();
+      expect(focused?.name, `${key} in the tab list`).toBe(`button#${id}`);
+      expect(focused?.marked, `${id} focused with no visible focus ring`).toBe(true);
+    }
+    for (const tab of ['page', 'labels', 'train'] as const) {
+      // The last walk may have left the focus in the browser's UI.
+      await panel.bringToFront();
+      await showTab(tab);
+      await panel.focus(`#tab-${tab}`);
+      const start = await focusedControl();
+      const seen: string[] = start ? [start.unique] : [];
+      const unmarked: string[] = [];
+      // Far more presses than the view has controls: the walk ends when the focus comes round again.
+      for (let press = 0; press < 400; press++) {
+        await panel.keyboard.press('Tab');
+        const focused = await focusedControl();
+        if (!focused) continue;
+        if (seen.includes(focused.unique)) break;
+        seen.push(focused.unique);
+        if (!focused.marked) unmarked.push(focused.name);
+      }
+      const order = seen.join(' ');
+      expect(unmarked, `in the ${tab} view, focused with no visible focus ring`).toEqual([]);
+      // The controls a keyboard user needs in each view are in the Tab order.
+      const needed = { page: ['input[Filter by label]', 'input[Correct the label of'], labels: ['button[Delete this daisy example]', 'select[Merge daisy into]'], train: ['{retrain}', 'summary'] }[tab];
+      for (const part of needed) expect(order, `the ${tab} view's Tab order: ${order}`).toContain(part);
+    }
+  });
+
   it('the views have no violations in the dark colour scheme', async () => {
     if (browserName === 'chromium') {
       await panel.emulateMediaFeatures([{ name: 'prefers-color-scheme', value: 'dark' }]);
