@@ -1,6 +1,7 @@
 import { SpotterError } from '../shared/errors';
 import { MAX_IMAGE_BYTES, MAX_IMAGE_URL_LENGTH, type ImageSource } from '../shared/protocol';
 import { decodeSize } from '../shared/image-size';
+import { isFlat } from '../shared/flat-colour';
 import { imageTypeOf } from '../shared/image-type';
 import type { ImageTarget } from './find-image';
 
@@ -73,7 +74,7 @@ function snapshot(source: HTMLCanvasElement | HTMLVideoElement, width: number, h
     copy.getContext('2d')?.drawImage(source, 0, 0, size.width, size.height);
     dataUrl = copy.toDataURL('image/png');
     // Firefox lets a content script's toDataURL through here but refuses the pixel check below.
-    flat = isFlat(copy);
+    flat = isBlankSnapshot(copy);
   } catch (error) {
     if (!(error instanceof Error && error.name === 'SecurityError')) throw error;
     throw new SpotterError(
@@ -95,15 +96,13 @@ function snapshot(source: HTMLCanvasElement | HTMLVideoElement, width: number, h
 }
 
 /** Whether a snapshot is one flat colour, as an undrawn canvas, a cleared WebGL buffer or a protected video frame copy out. */
-function isFlat(canvas: HTMLCanvasElement): boolean {
+function isBlankSnapshot(canvas: HTMLCanvasElement): boolean {
   const probe = document.createElement('canvas');
   probe.width = probe.height = 16;
   const context = probe.getContext('2d', { willReadFrequently: true });
   if (!context) return false;
   context.drawImage(canvas, 0, 0, 16, 16);
-  const pixels = context.getImageData(0, 0, 16, 16).data;
-  for (let i = 4; i < pixels.length; i++) if (Math.abs(pixels[i]! - pixels[i % 4]!) > 2) return false;
-  return true;
+  return isFlat(context.getImageData(0, 0, 16, 16).data, 2);
 }
 
 const SVG_NS = 'http://www.w3.org/2000/svg';

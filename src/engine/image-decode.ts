@@ -1,6 +1,7 @@
 import { imageSize } from 'image-size';
 import { SpotterError } from '../shared/errors';
 import { decodeSize } from '../shared/image-size';
+import { isFlat } from '../shared/flat-colour';
 import { imageTypeOf, undecodableMessage } from '../shared/image-type';
 
 /**
@@ -150,15 +151,7 @@ function isOneColour(bitmap: ImageBitmap): boolean {
   if (!context) return false;
   context.imageSmoothingQuality = 'high';
   context.drawImage(bitmap, 0, 0, width, height);
-  return isFlat(context.getImageData(0, 0, width, height).data);
-}
-
-/** RGBA pixels all within FLAT_TOLERANCE of the first, in R, G and B. */
-export function isFlat(pixels: Uint8ClampedArray, tolerance = FLAT_TOLERANCE): boolean {
-  for (let i = 4; i < pixels.length; i += 4) {
-    if (Math.abs(pixels[i]! - pixels[0]!) > tolerance || Math.abs(pixels[i + 1]! - pixels[1]!) > tolerance || Math.abs(pixels[i + 2]! - pixels[2]!) > tolerance) return false;
-  }
-  return true;
+  return isFlat(context.getImageData(0, 0, width, height).data, FLAT_TOLERANCE);
 }
 
 /**

@@ -2,7 +2,8 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { isFlat, MAX_IMAGE_PIXELS, pixelCountProblem, viewBoxAspect } from '../../src/engine/image-decode';
+import { MAX_IMAGE_PIXELS, pixelCountProblem, viewBoxAspect } from '../../src/engine/image-decode';
+import { isFlat } from '../../src/shared/flat-colour';
 import { PHOTOS_DIR } from '../support/photos';
 
 /** The first bytes of a PNG declaring width x height (signature + IHDR chunk). */
@@ -46,15 +47,19 @@ describe('viewBoxAspect', () => {
   });
 });
 
-describe('isFlat', () => {
+describe('isFlat (tolerance 6, as the engine checks decoded images)', () => {
   const rgba = (...pixels: [number, number, number][]) => Uint8ClampedArray.from(pixels.flatMap(([r, g, b]) => [r, g, b, 255]));
 
   it('counts JPEG noise on one colour as flat', () => {
-    expect(isFlat(rgba([40, 120, 200], [43, 118, 205], [40, 126, 200]))).toBe(true);
+    expect(isFlat(rgba([40, 120, 200], [43, 118, 205], [40, 126, 200]), 6)).toBe(true);
   });
 
   it('does not count a picture with any real detail as flat', () => {
-    expect(isFlat(rgba([255, 255, 255], [255, 255, 255], [245, 255, 255]))).toBe(false);
-    expect(isFlat(rgba([0, 0, 0], [0, 0, 0], [0, 0, 30]))).toBe(false);
+    expect(isFlat(rgba([255, 255, 255], [255, 255, 255], [245, 255, 255]), 6)).toBe(false);
+    expect(isFlat(rgba([0, 0, 0], [0, 0, 0], [0, 0, 30]), 6)).toBe(false);
+  });
+
+  it('does not count shapes on a transparent canvas as flat (alpha differs, colour does not)', () => {
+    expect(isFlat(Uint8ClampedArray.from([0, 0, 0, 0, 0, 0, 0, 255]), 6)).toBe(false);
   });
 });
