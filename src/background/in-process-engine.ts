@@ -4,7 +4,7 @@ import type { RequestOf, RequestType, ResultOf } from '../shared/protocol';
 import { respond, type Response } from '../shared/respond';
 import type { EngineClient } from './engine-client';
 
-/** How often an API call resets Firefox's idle timer (30 s by default) while a training run needs the page alive. */
+/** How often an API call resets Firefox's idle timer (30 s by default) while work needs the page alive. */
 const KEEP_ALIVE_MS = 1_000;
 
 /**
@@ -15,45 +15,40 @@ const KEEP_ALIVE_MS = 1_000;
 export class InProcessEngineClient implements EngineClient {
   private readonly host = new BrowserEngineHost((path) => browser.runtime.getURL(path));
 
-  private pending = 0;
-  private pendingTimer: ReturnType<typeof setInterval> | undefined;
+  /** Work the page must stay loaded for (requests being answered, a training run), and the timer that keeps it so. */
+  private awakeFor = 0;
+  private awakeTimer: ReturnType<typeof setInterval> | undefined;
 
   async request<T extends RequestType>(request: RequestOf<T>): Promise<Response<ResultOf<T>>> {
-    this.keepAliveWhilePending(+1);
-    try {
-      const response = await respond(() => this.host.handle(request));
-      if (request.type === 'train' && response.ok) this.keepAliveWhileTraining();
-      return response;
-    } finally {
-      this.keepAliveWhilePending(-1);
-    }
+    const answer = respond(() => this.host.handle(request));
+    this.keepAliveUntil(answer);
+    const response = await answer;
+    if (request.type === 'train' && response.ok) this.keepAliveUntil(this.trainingEnded());
+    return response;
   }
 
   /**
-   * Firefox unloads the event page after 30 s without API activity even while it still owes an
-   * answer: a download from a slow server (up to DOWNLOAD_TIMEOUT_MS, 30 s) ended with the
-   * overlay saying "Spotter gave no valid answer" instead of the download's own message.
+   * Firefox unloads the event page after 30 s without extension API calls, even while it still
+   * owes an answer or trains: a download from a slow server (up to DOWNLOAD_TIMEOUT_MS, 30 s)
+   * ended with the overlay saying "Spotter gave no valid answer", and a long training run was cut
+   * off. An API call a second, while any such work lasts, counts as activity. With a 3 s idle
+   * timeout, the Firefox e2e test of a slow download fails without it. The long training run's
+   * test passes even without it in Firefox ESR 153 (it does not unload a page busy training), so
+   * there it is a guard for other versions; it needs trainHead to yield a task between epochs, or
+   * no timer would run mid-run.
    */
-  private keepAliveWhilePending(change: 1 | -1): void {
-    this.pending += change;
-    if (this.pending > 0 && !this.pendingTimer) this.pendingTimer = setInterval(() => void browser.runtime.getPlatformInfo(), KEEP_ALIVE_MS);
-    if (this.pending === 0 && this.pendingTimer) {
-      clearInterval(this.pendingTimer);
-      this.pendingTimer = undefined;
-    }
+  private keepAliveUntil(work: Promise<unknown>): void {
+    if (this.awakeFor++ === 0) this.awakeTimer = setInterval(() => void browser.runtime.getPlatformInfo(), KEEP_ALIVE_MS);
+    const done = () => {
+      if (--this.awakeFor === 0) clearInterval(this.awakeTimer);
+    };
+    work.then(done, done);
   }
 
-  /**
-   * A running training must not be cut off by the idle unload: extension API calls count as
-   * activity. The Firefox e2e test (3 s idle timeout, 400 epochs) fails without these calls, and
-   * failed with them too until trainHead yielded a task between epochs: a timer never ran mid-run.
-   */
-  private keepAliveWhileTraining(): void {
-    const timer = setInterval(() => {
-      void this.host.handle({ type: 'training-status' }).then((state) => {
-        if (state.phase === 'running') void browser.runtime.getPlatformInfo();
-        else clearInterval(timer);
-      });
-    }, KEEP_ALIVE_MS);
+  /** Settles once the training run started last is no longer running. */
+  private async trainingEnded(): Promise<void> {
+    while ((await this.host.handle({ type: 'training-status' })).phase === 'running') {
+      await new Promise((resolve) => setTimeout(resolve, KEEP_ALIVE_MS));
+    }
   }
 }
