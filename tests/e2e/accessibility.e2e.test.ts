@@ -14,7 +14,7 @@ import { createRequire } from 'node:module';
 import type { AxeResults, RunOptions } from 'axe-core';
 import type { Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { E2E_BROWSERS, launchSpotter, type SpotterSession } from './support/browsers';
+import { E2E_BROWSERS, launchSpotter, openPopupFor, type SpotterSession } from './support/browsers';
 import { flowerPage, flowerPhotos, type FlowerPhoto } from './support/flowers';
 import { startServer, type FixtureServer } from './support/fixture-server';
 import { waitForSettledOverlay } from './support/overlay';
@@ -99,7 +99,7 @@ describe.each(E2E_BROWSERS)('Spotter in %s: accessibility (axe-core, WCAG 2.1 AA
     page = await spotter.browser.newPage();
     await page.goto(`${site.origin}/flowers.html`);
     await page.waitForFunction(() => [...document.images].every((img) => img.complete && img.naturalWidth > 0));
-    panel = await spotter.openExtensionPage(`src/popup/popup.html?tabId=${await spotter.tabIdOf(page)}`);
+    panel = await openPopupFor(spotter, page);
   }
 
   async function showTab(tab: 'page' | 'labels' | 'train'): Promise<void> {

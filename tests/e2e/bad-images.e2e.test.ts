@@ -9,7 +9,7 @@ import path from 'node:path';
 import type { Page } from 'puppeteer-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { PHOTOS_DIR } from '../support/photos';
-import { E2E_BROWSERS, launchSpotter, type SpotterSession } from './support/browsers';
+import { E2E_BROWSERS, launchSpotter, openPopupFor, type SpotterSession } from './support/browsers';
 import { animatedGif, png } from './support/encoders';
 import { startServer, type FixtureServer } from './support/fixture-server';
 import { waitForSettledOverlay } from './support/overlay';
@@ -165,7 +165,7 @@ describe.each(E2E_BROWSERS)('Spotter in %s: unusual and broken images', (browser
   }
 
   it('the popup grid gives each one the same outcome, and draws the SVGs as the page shows them', async () => {
-    const popup = await spotter.openExtensionPage(`src/popup/popup.html?tabId=${await spotter.tabIdOf(page)}`);
+    const popup = await openPopupFor(spotter, page);
     // Every image had loaded (or failed) before the popup opened: its first look finds them all.
     await popup.waitForFunction(
       () => {

@@ -9,7 +9,7 @@ import path from 'node:path';
 import type { Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT } from '../../scripts/paths';
-import { askFrom, E2E_BROWSERS, launchSpotter, type SpotterSession } from './support/browsers';
+import { askFrom, E2E_BROWSERS, launchSpotter, openPopupFor, type SpotterSession } from './support/browsers';
 import type { MenuClick } from './support/chrome';
 import { FIXTURE_CASES, FRAME_PAGE, fixturePage, type FixtureCase } from './support/fixture-page';
 import { startServer, type FixtureServer } from './support/fixture-server';
@@ -184,7 +184,7 @@ describe.each(E2E_BROWSERS)('Spotter in %s: right-click classify', (browserName)
 
   it("the popup lists the page's images, including those in a same-origin frame and in web components' open and closed shadow roots; a thumbnail shows its image on the page", async () => {
     await page.evaluate(() => window.scrollTo(0, 0));
-    const popup = await spotter.openExtensionPage(`src/popup/popup.html?tabId=${await spotter.tabIdOf(page)}`);
+    const popup = await openPopupFor(spotter, page);
     const urls = await popup.waitForFunction(
       () => {
         const cards = [...document.querySelectorAll('.card')].map((card) => card.getAttribute('data-url') ?? '');
@@ -216,7 +216,7 @@ describe.each(E2E_BROWSERS)('Spotter in %s: right-click classify', (browserName)
   });
 
   it("a card keeps meaning the picture it showed when the page swaps the element's source", async () => {
-    const popup = await spotter.openExtensionPage(`src/popup/popup.html?tabId=${await spotter.tabIdOf(page)}`);
+    const popup = await openPopupFor(spotter, page);
     const pandaCard = '.card[data-url$="/photos/imagenet_n02510455_giant_panda.jpg"]';
     await popup.waitForSelector(`${pandaCard}[data-state="done"]`, { timeout: 60_000 });
     // A slideshow moves on: both elements that showed the panda now show a banana.
@@ -242,7 +242,7 @@ describe.each(E2E_BROWSERS)('Spotter in %s: right-click classify', (browserName)
   });
 
   it('a navigation in the tab starts the popup grid over', async () => {
-    const popup = await spotter.openExtensionPage(`src/popup/popup.html?tabId=${await spotter.tabIdOf(page)}`);
+    const popup = await openPopupFor(spotter, page);
     const pandaCard = '.card[data-url$="/photos/imagenet_n02510455_giant_panda.jpg"]';
     const before = await popup.waitForSelector(pandaCard, { timeout: 60_000 });
     // Reloaded in front: background tabs' timers and animation frames are throttled.

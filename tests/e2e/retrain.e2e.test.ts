@@ -11,7 +11,7 @@ import type { Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT } from '../../scripts/paths';
 import { RETRAIN_DIR } from '../support/photos';
-import { E2E_BROWSERS, launchSpotter, type SpotterSession } from './support/browsers';
+import { E2E_BROWSERS, launchSpotter, openPopupFor, type SpotterSession } from './support/browsers';
 import { flowerPage, flowerPhotos, TEACH_PER_CLASS } from './support/flowers';
 import { startServer, type FixtureServer } from './support/fixture-server';
 import { waitForSettledOverlay } from './support/overlay';
@@ -32,7 +32,7 @@ describe.each(E2E_BROWSERS)('Spotter in %s: teach your own labels', (browserName
   }
 
   async function openPanel(): Promise<Page> {
-    return spotter.openExtensionPage(`src/popup/popup.html?tabId=${await spotter.tabIdOf(page)}`);
+    return openPopupFor(spotter, page);
   }
 
   async function classifyOnPage(index: number, screenshot?: string) {

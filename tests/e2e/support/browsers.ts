@@ -37,6 +37,11 @@ export function askFrom<T = unknown>(extensionPage: Page, message: unknown): Pro
   }, message);
 }
 
+/** Spotter's popup view for the tab showing `page`, opened as a normal tab (popup.html?tabId=N), as tests and power users do. */
+export async function openPopupFor(spotter: Pick<SpotterSession, 'openExtensionPage' | 'tabIdOf'>, page: Page): Promise<Page> {
+  return spotter.openExtensionPage(`src/popup/popup.html?tabId=${await spotter.tabIdOf(page)}`);
+}
+
 /** SPOTTER_E2E_BROWSERS=chromium (or firefox) narrows a local run; CI runs both, always. */
 export const E2E_BROWSERS: BrowserName[] = e2eBrowsers(process.env.SPOTTER_E2E_BROWSERS, Boolean(process.env.CI));
 
