@@ -68,29 +68,6 @@ export function configureWasmSingleThread(): void {
   tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
 }
 
-const DELETE_TEXTURE_THRESHOLD = 'WEBGL_DELETE_TEXTURE_THRESHOLD';
-
-/**
- * Runs TF.js work on image-sized tensors so that, on WebGL, their textures are deleted when
- * released. By default the WebGL backend keeps every released texture for reuse by a tensor of
- * the same shape and never frees it; images come in every size, so each new size left its
- * textures behind (SwiftShader, measured: +25 MB of GPU memory for the first 1024x768 image, never
- * returned). Only this work is affected: the model's fixed-size textures are still reused.
- * Synchronous on purpose: the flag must cover only what runs inside.
- */
-export function freeingImageTextures<T>(work: () => T): T {
-  if (tf.getBackend() !== 'webgl') return work();
-  const flags = tf.env();
-  const before = flags.getNumber(DELETE_TEXTURE_THRESHOLD);
-  // 0: delete a released texture whenever any GPU memory is allocated, i.e. always.
-  flags.set(DELETE_TEXTURE_THRESHOLD, 0);
-  try {
-    return work();
-  } finally {
-    flags.set(DELETE_TEXTURE_THRESHOLD, before);
-  }
-}
-
 /** Activates a backend; false (not an exception) when it cannot start here. */
 export async function activateBackend(name: BackendName, timeoutMs = 10_000): Promise<boolean> {
   if (name === 'wasm') configureWasmSingleThread();

@@ -1,6 +1,5 @@
-import * as tf from '@tensorflow/tfjs';
 import { fnv1a, seededRandom } from './seeded-random';
-import { cropBox, cropsOf, type CropBox } from './preprocess';
+import { cropBox, type CropBox, type ModelView } from './preprocess';
 
 /**
  * Training-time distortions, after TensorFlow for Poets' --random_crop / --random_scale /
@@ -15,7 +14,8 @@ import { cropBox, cropsOf, type CropBox } from './preprocess';
  */
 export const DISTORTED_COPIES = 8;
 
-export interface Distortion {
+/** A view of the image (preprocess.ts resizes it for the model) with every part chosen. */
+export interface Distortion extends ModelView {
   /** Normalised [y1, x1, y2, x2] box in the original image. */
   box: CropBox;
   flip: boolean;
@@ -55,16 +55,4 @@ export function randomDistortions(width: number, height: number, count: number, 
  */
 export function distortionSeedOf(embedding: Float32Array): number {
   return fnv1a(new Uint32Array(embedding.buffer, embedding.byteOffset, embedding.length));
-}
-
-/** The distorted copies of [h, w, 3|4] 0..255 pixels as a [n, 224, 224, 3] float batch, still 0..255. */
-export function distortedBatch(pixels: tf.Tensor3D, distortions: readonly Distortion[]): tf.Tensor4D {
-  return tf.tidy(() => {
-    const crops = cropsOf(pixels, distortions.map(({ box }) => box));
-    const copies = distortions.map(({ flip, brightness }, index) => {
-      const crop = tf.slice(crops, [index, 0, 0, 0], [1, -1, -1, -1]);
-      return tf.mul(flip ? tf.reverse(crop, 2) : crop, brightness);
-    });
-    return tf.clipByValue(tf.concat(copies, 0), 0, 255) as tf.Tensor4D;
-  });
 }

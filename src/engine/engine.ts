@@ -7,18 +7,16 @@ import {
   BACKEND_NAMES,
   chooseBackend,
   environmentFingerprint,
-  freeingImageTextures,
   probeBackends,
   type BackendMemory,
   type BackendName,
   type BackendTiming,
 } from './backend';
-import { DISTORTED_COPIES, distortedBatch, randomDistortions } from './distort';
-import { DEFAULT_FIT_MODE, toModelInput, toModelRange, type FitMode } from './preprocess';
+import { DISTORTED_COPIES, randomDistortions } from './distort';
+import { DEFAULT_FIT_MODE, fittedView, modelBatch, pixelGridOf, type FitMode, type PixelSource } from './preprocess';
 import { JobQueue, withTimeout } from './queue';
 
-/** Anything TF.js can read pixels from, or a ready [h, w, 3|4] tensor (which the caller still owns). */
-export type PixelSource = tf.Tensor3D | Parameters<typeof tf.browser.fromPixels>[0];
+export type { PixelSource } from './preprocess';
 
 export interface EngineConfig {
   /** URL of model.json, or an IOHandler (Node tests read the files from disk). */
@@ -105,12 +103,8 @@ export class SpotterEngine {
     const graph = graphOf(await this.ready());
     return this.queue.run('Classifying the image', this.config.jobTimeoutMs ?? 20_000, async () => {
       const start = performance.now();
-      const batch = freeingImageTextures(() =>
-        tf.tidy(() => {
-          const tensor = pixels instanceof tf.Tensor ? pixels : tf.browser.fromPixels(pixels);
-          return tf.expandDims(toModelRange(toModelInput(tensor, this.config.fitMode ?? DEFAULT_FIT_MODE)), 0);
-        }),
-      );
+      const grid = await pixelGridOf(pixels);
+      const batch = modelBatch(grid, [fittedView(grid.width, grid.height, this.config.fitMode ?? DEFAULT_FIT_MODE)]);
       let outputs: [tf.Tensor, tf.Tensor];
       try {
         outputs = tf.tidy(() => {
@@ -139,13 +133,8 @@ export class SpotterEngine {
     const graph = graphOf(await this.ready());
     if (count <= 0) return [];
     return this.queue.run('Embedding distorted copies', this.config.jobTimeoutMs ?? 20_000, async () => {
-      const batch = freeingImageTextures(() =>
-        tf.tidy(() => {
-          const tensor = pixels instanceof tf.Tensor ? pixels : tf.browser.fromPixels(pixels);
-          const [height, width] = tensor.shape;
-          return toModelRange(distortedBatch(tensor, randomDistortions(width, height, count, seed)));
-        }),
-      );
+      const grid = await pixelGridOf(pixels);
+      const batch = modelBatch(grid, randomDistortions(grid.width, grid.height, count, seed));
       let embeddings: tf.Tensor;
       try {
         embeddings = tf.tidy(() => graph.execute(batch, EMBEDDING_NODE) as tf.Tensor);

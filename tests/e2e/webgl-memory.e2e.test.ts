@@ -1,9 +1,10 @@
 /**
- * GPU memory over a session on TF.js's WebGL backend, which Node's WASM tests cannot see: the
- * real engine in Chromium (SwiftShader, software WebGL), classifying and labelling the shared
- * photos, which come in many sizes. TF.js keeps released textures for reuse by shape, so
- * image-sized textures used to stay behind once per new image size (backend.ts,
- * freeingImageTextures); after the first image, the GPU memory TF.js holds must not grow.
+ * GPU memory and shader programs over a session on TF.js's WebGL backend, which Node's WASM tests
+ * cannot see: the real engine in Chromium (SwiftShader, software WebGL), classifying and labelling
+ * the shared photos, which come in many sizes. TF.js keeps released textures for reuse by shape
+ * and compiled programs by shape, never freeing either: image-sized work on the GPU used to leave
+ * textures (up to 25 MB) and 4 new programs behind per new image size. The engine now resizes in
+ * JS (preprocess.ts, resizedViews), so after the first image neither may grow.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -64,7 +65,7 @@ describe('GPU memory on WebGL over many image sizes (Chromium, SwiftShader)', ()
     await server?.close();
   });
 
-  it('holds no more GPU memory after nine new image sizes than after the first image', async () => {
+  it('holds no more GPU memory and no more shader programs after nine new image sizes than after the first image', async () => {
     const page = await browser.newPage();
     await page.goto(`${server.origin}/`);
     // One photo per size: the shared photos and the ant and bee photos.
@@ -87,6 +88,7 @@ describe('GPU memory on WebGL over many image sizes (Chromium, SwiftShader)', ()
     for (const footprint of rest) {
       expect(footprint.tensors, `${footprint.image} (${footprint.size}) left tensors behind`).toBe(first.tensors);
       expect(footprint.allocated - first.allocated, `${footprint.image} (${footprint.size}): GPU textures held beyond the first image's`).toBe(0);
+      expect(footprint.programs - first.programs, `${footprint.image} (${footprint.size}): shader programs compiled for this size`).toBe(0);
     }
   });
 });

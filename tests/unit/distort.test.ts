@@ -1,6 +1,5 @@
-import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
-import { distortedBatch, distortionSeedOf, randomDistortions } from '../../src/engine/distort';
+import { distortionSeedOf, randomDistortions } from '../../src/engine/distort';
 
 describe('randomDistortions', () => {
   it('gives boxes inside the image, 35-100 % of the centred square, aspect 3:4 to 4:3', () => {
@@ -31,28 +30,6 @@ describe('randomDistortions', () => {
     const flips = randomDistortions(640, 480, 200, 3).filter(({ flip }) => flip).length;
     expect(flips).toBeGreaterThan(70);
     expect(flips).toBeLessThan(130);
-  });
-});
-
-describe('distortedBatch', () => {
-  it('crops, mirrors and brightens the pixels as described, clipped to 0..255', () => {
-    // A 3x2 RGBA image whose left column is dark and the two right columns bright.
-    const row = [[10, 10, 10, 255], [200, 200, 200, 255], [200, 200, 200, 255]];
-    const pixels = tf.tensor3d([row, row], [2, 3, 4], 'int32');
-    const batch = distortedBatch(pixels, [
-      { box: [0, 0, 1, 1], flip: false, brightness: 1 },
-      { box: [0, 0, 1, 1], flip: true, brightness: 1 },
-      { box: [0, 0.5, 1, 1], flip: false, brightness: 1.5 },
-    ]);
-    expect(batch.shape).toEqual([3, 224, 224, 3]);
-    const at = (index: number, x: number) => batch.slice([index, 100, x, 0], [1, 1, 1, 1]).dataSync()[0]!;
-    expect(at(0, 0)).toBeCloseTo(10);
-    expect(at(0, 223)).toBeCloseTo(200);
-    expect(at(1, 0)).toBeCloseTo(200);
-    expect(at(1, 223)).toBeCloseTo(10);
-    // The bright right part alone (box coordinates run from the first to the last pixel centre), 1.5x brighter: 300, clipped to 255.
-    expect(at(2, 0)).toBe(255);
-    tf.dispose([pixels, batch]);
   });
 });
 

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { SpotterEngine } from '../../src/engine/engine';
-import { DEFAULT_FIT_MODE, toModelInput } from '../../src/engine/preprocess';
+import { cropBox, DEFAULT_FIT_MODE } from '../../src/engine/preprocess';
 import { distortionSeedOf } from '../../src/engine/distort';
 import { nodeEngine } from '../support/engine';
 import { decodeJpeg, labelledPhotos } from '../support/photos';
@@ -70,7 +70,9 @@ describe('SpotterEngine on the real MobileNet v2 (Node, WASM)', () => {
     const pixels = decodeJpeg(photo.path);
     const { imagenet, embedding } = await engine.classify(pixels, 3);
     const model = await engine.ready();
-    const input = tf.tidy(() => toModelInput(pixels, DEFAULT_FIT_MODE));
+    // The reference input through TF.js's own ops, not the engine's resize.
+    const [height, width] = pixels.shape;
+    const input = tf.tidy(() => tf.squeeze(tf.image.cropAndResize(tf.expandDims(tf.cast(pixels, 'float32'), 0) as tf.Tensor4D, [cropBox(width, height, DEFAULT_FIT_MODE)], [0], [224, 224]), [0]) as tf.Tensor3D);
     const reference = await model.classify(input, 3);
     const referenceEmbedding = tf.tidy(() => model.infer(input, true));
     expect(imagenet.map((c) => c.fullName)).toEqual(reference.map((c) => c.className));
