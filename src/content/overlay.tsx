@@ -78,6 +78,7 @@ function Result({ result }: { result: ClassifyResult }) {
   const user = result.user;
   return (
     <>
+      {result.notice && <p class="notice">{result.notice}</p>}
       {user && (
         <>
           <h2>Your labels</h2>

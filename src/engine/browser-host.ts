@@ -15,6 +15,7 @@ import { takeStagedImport } from '../storage/import-staging';
 import { distortionSeedOf } from './distort';
 import { SpotterEngine } from './engine';
 import { DEFAULT_TRAIN_OPTIONS, trainabilityProblem, trainHead, unknownThreshold, UserHead, type TrainingExample, type TrainOptions } from './head';
+import { isCutShort } from './image-completeness';
 import { decodeImage } from './image-decode';
 import { fetchImageBlob } from './image-fetch';
 import { thumbnailOf } from './thumbnail';
@@ -23,7 +24,10 @@ export const MODEL_PATH = 'models/mobilenet_v2/model.json';
 export const WASM_DIR = 'wasm/';
 
 /** What one look at an image gives: ImageNet's labels, the embedding and a thumbnail. */
-type SeenImage = Pick<ClassifyResult, 'imagenet' | 'inferMs' | 'thumbnail'> & { embedding: Float32Array };
+/** Browsers show the part of a cut-off file that arrived, and Spotter reads it the same way. */
+const CUT_SHORT_NOTICE = 'Only part of this image file arrived: these labels are for the part shown.';
+
+type SeenImage = Pick<ClassifyResult, 'imagenet' | 'inferMs' | 'thumbnail' | 'notice'> & { embedding: Float32Array };
 
 const IDLE_TRAINING: TrainingState = { phase: 'idle', epochs: [], maxEpochs: 0, report: null, error: null, startedAt: null };
 
@@ -89,11 +93,12 @@ export class BrowserEngineHost {
       inferMs: seen.inferMs,
       backend,
       totalMs: performance.now() - start,
+      ...(seen.notice && { notice: seen.notice }),
     };
   }
 
   private see(source: ImageSource): Promise<SeenImage> {
-    return this.withBitmap(source, (bitmap) => this.seeBitmap(bitmap));
+    return this.withBitmap(source, async (bitmap, notice) => ({ ...(await this.seeBitmap(bitmap)), ...(notice && { notice }) }));
   }
 
   private async seeBitmap(bitmap: ImageBitmap): Promise<SeenImage> {
@@ -102,15 +107,17 @@ export class BrowserEngineHost {
     return { imagenet, embedding, inferMs, thumbnail };
   }
 
-  /** Downloads and decodes an image (while the model loads) and hands it to `use`. */
-  private async withBitmap<T>(source: ImageSource, use: (bitmap: ImageBitmap) => Promise<T>): Promise<T> {
+  /** Downloads and decodes an image (while the model loads) and hands it to `use`, with a notice for the user if the file is incomplete. */
+  private async withBitmap<T>(source: ImageSource, use: (bitmap: ImageBitmap, notice: string | undefined) => Promise<T>): Promise<T> {
     // Start loading the model while the image downloads; the engine awaits it anyway.
     const modelReady = this.engine.ready();
     modelReady.catch(() => undefined); // reported below when awaited; avoid an unhandled rejection if the fetch fails first
-    const bitmap = await decodeImage(await fetchImageBlob(source), source.url);
+    const blob = await fetchImageBlob(source);
+    const bitmap = await decodeImage(blob, source.url);
     try {
+      const notice = isCutShort(new Uint8Array(await blob.arrayBuffer())) ? CUT_SHORT_NOTICE : undefined;
       await modelReady;
-      return await use(bitmap);
+      return await use(bitmap, notice);
     } finally {
       bitmap.close();
     }

@@ -197,6 +197,7 @@ function Card(props: { image: PageImage; state: CardState; saved: string | undef
           </span>
         )}
         {state.status === 'done' && state.result.user && <span class="muted">{state.result.imagenet[0]!.label}</span>}
+        {state.status === 'done' && state.result.notice && <span class="notice">{state.result.notice}</span>}
       </div>
       {/* While saving the input is read-only, not disabled: a disabled input would drop the keyboard focus. */}
       <form class="correct" onSubmit={submit}>

@@ -59,6 +59,8 @@ export const ClassifyResultSchema = v.object({
   inferMs: v.number(),
   /** Time in the engine host: fetching, decoding and inference. */
   totalMs: v.number(),
+  /** Something the user should know about what was seen (a file that was cut short), in their words. */
+  notice: v.optional(v.string()),
 });
 export type ClassifyResult = v.InferOutput<typeof ClassifyResultSchema>;
 

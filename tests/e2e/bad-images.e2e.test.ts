@@ -23,7 +23,11 @@ interface BadImageCase {
   error?: RegExp;
   /** The page itself cannot show it, so the popup does not list it. */
   unlisted?: boolean;
+  /** Labels come with this notice (overlay and card); every other case has none. */
+  notice?: string;
 }
+
+const CUT_SHORT = 'Only part of this image file arrived: these labels are for the part shown.';
 
 const CASES: BadImageCase[] = [
   // Chromium drew an SVG without a natural size (only a viewBox) as a blank white square and classified that.
@@ -32,8 +36,8 @@ const CASES: BadImageCase[] = [
   { id: 'inline-svg', context: 'page' },
   // A small inline icon over a photo stands for the photo.
   { id: 'icon-over-photo', context: 'page', label: 'zebra' },
-  // Cut short: Firefox showed the top part and classified it; Chromium said "not an image".
-  { id: 'truncated-jpeg', context: 'image', label: 'giant panda' },
+  // Cut short: Firefox showed the top part and classified it; Chromium said "not an image". Both now label the part shown, and say so.
+  { id: 'truncated-jpeg', context: 'image', label: 'giant panda', notice: CUT_SHORT },
   { id: 'corrupt-jpeg', context: 'image', error: /^This JPEG image is damaged or incomplete, so it cannot be decoded\.$/, unlisted: true },
   { id: 'html-as-png', context: 'image', error: /^This address gives a web page, not an image \(the server says it is image\/png\): perhaps an error or sign-in page\.$/, unlisted: true },
   { id: 'bad-data-url', context: 'image', error: /^This file is not an image Spotter can read \(its data: URL says it is image\/png\)\.$/, unlisted: true },
@@ -160,6 +164,8 @@ describe.each(E2E_BROWSERS)('Spotter in %s: unusual and broken images', (browser
         expect(overlay.state, overlay.text).toBe('done');
         expect(overlay.labels).toHaveLength(3);
         if (testCase.label) expect(overlay.labels[0]!.label).toBe(testCase.label);
+        if (testCase.notice) expect(overlay.text).toContain(testCase.notice);
+        else expect(overlay.text).not.toContain(CUT_SHORT);
       }
     });
   }
@@ -175,7 +181,7 @@ describe.each(E2E_BROWSERS)('Spotter in %s: unusual and broken images', (browser
       { timeout: 60_000 },
     );
     const cards = await popup.$$eval('.card', (elements) =>
-      elements.map((card) => ({ url: card.getAttribute('data-url') ?? '', state: card.getAttribute('data-state'), top: card.getAttribute('data-top-label'), error: card.querySelector('.labels .error')?.textContent ?? null })),
+      elements.map((card) => ({ url: card.getAttribute('data-url') ?? '', state: card.getAttribute('data-state'), top: card.getAttribute('data-top-label'), error: card.querySelector('.labels .error')?.textContent ?? null, notice: card.querySelector('.labels .notice')?.textContent ?? null })),
     );
     const sources = await page.$$eval('img[id]', (images) => Object.fromEntries(images.map((img) => [img.id, (img as HTMLImageElement).currentSrc])));
     const cardOf = (testCase: BadImageCase) => cards.find((card) => (testCase.id === 'inline-svg' ? card.url.startsWith('svg:') : card.url === sources[testCase.id]));
@@ -192,6 +198,7 @@ describe.each(E2E_BROWSERS)('Spotter in %s: unusual and broken images', (browser
       } else {
         expect(card!.state, `${testCase.id}: ${card!.error}`).toBe('done');
         if (testCase.label) expect(card!.top, testCase.id).toBe(testCase.label);
+        expect(card!.notice, testCase.id).toBe(testCase.notice ?? null);
       }
     }
     // The icon (24 px) is not a picture of its own in the grid.
