@@ -79,7 +79,7 @@ export function fittedView(width: number, height: number, mode: FitMode): ModelV
  * sampling as tf.image.cropAndResize (TF.js's CPU kernel, arithmetic included), done here in
  * plain JS so that nothing image-sized reaches TF.js: on WebGL every new image size compiled new
  * shader programs (pixel upload, cast, slice, crop) and kept them for good; now the GPU only ever
- * sees 224x224 batches. Alpha is dropped (decode_image.ts has put transparent images on white).
+ * sees 224x224 batches. Alpha is dropped (image-decode.ts has put transparent images on white).
  */
 export function resizedViews(pixels: PixelGrid, views: readonly ModelView[]): Float32Array {
   const side = MODEL_INPUT_SIZE;
