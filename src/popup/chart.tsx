@@ -10,6 +10,20 @@ export interface Series {
   values: (number | null)[];
 }
 
+/** The last value a series has: what the legend shows while no epoch is hovered, as TensorBoard does. */
+function latest(values: ArrayLike<number | null | undefined> | undefined): number | null {
+  for (let i = (values?.length ?? 0) - 1; i >= 0; i--) if (values![i] != null) return values![i]!;
+  return null;
+}
+
+/** A legend value: the hovered epoch's, or else the latest. */
+function legendValue(format: (value: number) => string) {
+  return (plot: uPlot, value: number | null, seriesIndex: number, index: number | null) => {
+    const shown = index === null ? latest(plot.data[seriesIndex]) : value;
+    return shown === null ? '–' : format(shown);
+  };
+}
+
 /** Whole epochs only: an epoch axis ticked at 2.5 reads as a bug. */
 const EPOCH_STEPS = [1, 2, 5, 10, 20, 50, 100, 200, 500];
 
@@ -28,13 +42,13 @@ export function LineChart(props: { title: string; epochs: number[]; series: Seri
         scales: { x: { time: false } },
         axes: [{ label: 'epoch', incrs: EPOCH_STEPS }, props.percent ? { values: (_plot, ticks) => ticks.map(formatAccuracy), size: 56 } : {}],
         series: [
-          { label: 'epoch' },
+          { label: 'epoch', value: legendValue(String) },
           ...props.series.map((s) => ({
             label: s.label,
             stroke: s.color,
             width: 2,
             spanGaps: true,
-            value: (_plot: uPlot, value: number | null) => (value === null ? '--' : props.percent ? formatAccuracy(value) : value.toFixed(3)),
+            value: legendValue(props.percent ? formatAccuracy : (value) => value.toFixed(3)),
           })),
         ],
       },

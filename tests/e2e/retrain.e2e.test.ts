@@ -138,6 +138,12 @@ describe.each(E2E_BROWSERS)('Spotter in %s: teach your own labels', (browserName
     await panel.waitForSelector('[data-testid="training-done"]', { timeout: 120_000 });
     const points = await panel.$eval('[data-testid="loss-chart"]', (el) => Number(el.getAttribute('data-points')));
     expect(points).toBeGreaterThan(2);
+    // With no epoch hovered, each legend reads the last epoch's values (no placeholders).
+    for (const chart of ['loss-chart', 'accuracy-chart']) {
+      const legend = await panel.$$eval(`[data-testid="${chart}"] .u-legend .u-series`, (rows) => rows.map((row) => row.querySelector('.u-value')?.textContent ?? ''));
+      expect(legend[0], chart).toBe(String(points));
+      for (const value of legend.slice(1)) expect(value, `${chart}: ${legend.join(' | ')}`).toMatch(chart === 'loss-chart' ? /^\d+\.\d{3}$/ : /^(\d+|<1) %$/);
+    }
     // …then a confusion matrix over the held-out examples, each row with its label's accuracy.
     const rows = await panel.$$eval('.confusion tbody tr', (trs) =>
       trs.map((tr) => ({ label: tr.querySelector('th')?.textContent, cells: [...tr.querySelectorAll('td')].map((td) => td.textContent ?? '') })),
