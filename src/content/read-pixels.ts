@@ -3,7 +3,9 @@ import { MAX_IMAGE_BYTES, MAX_IMAGE_URL_LENGTH, type ImageSource } from '../shar
 import { decodeSize } from '../shared/image-size';
 import { isFlat } from '../shared/flat-colour';
 import { imageTypeOf } from '../shared/image-type';
+import { readAsDataUrl } from './data-url';
 import type { ImageTarget } from './find-image';
+import { drawingDataUrl } from './svg-drawing';
 
 /**
  * Turns what was clicked into an ImageSource the engine host can read. URLs go as they are
@@ -23,7 +25,7 @@ export async function toImageSource(target: ImageTarget): Promise<ImageSource> {
       }
       return { url: snapshot(target.element, target.element.videoWidth, target.element.videoHeight, 'video') };
     case 'svg':
-      return { url: drawingDataUrl(target.element) };
+      return { url: await drawingDataUrl(target.element) };
   }
 }
 
@@ -53,11 +55,8 @@ async function blobUrlToDataUrl(url: string): Promise<string> {
     if (!sniffed) throw new SpotterError('not-image', `This blob: URL does not hold an image${blob.type ? ` (${blob.type})` : ''}.`);
     blob = new Blob([blob], { type: sniffed });
   }
-  return new Promise((resolve, reject) => {
-    const reader = new FileReader();
-    reader.onload = () => resolve(String(reader.result));
-    reader.onerror = () => reject(new SpotterError('unreadable', 'This blob: image could not be read.'));
-    reader.readAsDataURL(blob);
+  return readAsDataUrl(blob).catch(() => {
+    throw new SpotterError('unreadable', 'This blob: image could not be read.');
   });
 }
 
@@ -103,85 +102,4 @@ function isBlankSnapshot(canvas: HTMLCanvasElement): boolean {
   if (!context) return false;
   context.drawImage(canvas, 0, 0, 16, 16);
   return isFlat(context.getImageData(0, 0, 16, 16).data, 2);
-}
-
-const SVG_NS = 'http://www.w3.org/2000/svg';
-
-/**
- * Presentation properties that the page's style sheets may set on an inline drawing. The copy is
- * drawn on its own, where those style sheets no longer reach, so their computed values go with it.
- * (Not transform: a computed "none" would override the elements' transform attributes.)
- */
-const DRAWING_STYLE = [
-  'fill', 'fill-opacity', 'fill-rule', 'stroke', 'stroke-width', 'stroke-opacity', 'stroke-dasharray', 'stroke-dashoffset', 'stroke-linecap',
-  'stroke-linejoin', 'stroke-miterlimit', 'opacity', 'visibility', 'display', 'color', 'stop-color', 'stop-opacity', 'font-family', 'font-size',
-  'font-weight', 'font-style', 'text-anchor', 'dominant-baseline', 'clip-path', 'mask', 'filter', 'marker-start', 'marker-mid', 'marker-end', 'paint-order',
-];
-const DEFINITIONS = 'defs, symbol, clipPath, mask, marker, pattern';
-/** Past this many elements (a huge chart), copying every computed style would stall the page: the drawing goes as written. */
-const MAX_STYLED_ELEMENTS = 5000;
-
-/** An inline <svg> as a standalone SVG data: URL, at the size the page shows it. */
-function drawingDataUrl(svg: SVGSVGElement): string {
-  const { width, height } = svg.getBoundingClientRect();
-  if (width < 1 || height < 1) throw new SpotterError('no-image', 'This drawing is not shown on the page (it has no size).');
-  const copy = svg.cloneNode(true) as SVGSVGElement;
-  const originals = [svg, ...svg.querySelectorAll('*')];
-  const copies = [copy, ...copy.querySelectorAll('*')];
-  const view = svg.ownerDocument.defaultView ?? window;
-  const page = svg.ownerDocument.URL.split('#')[0]!;
-  if (originals.length <= MAX_STYLED_ELEMENTS) {
-    originals.forEach((original, i) => {
-      const style = view.getComputedStyle(original);
-      const target = copies[i];
-      if (target?.namespaceURI !== SVG_NS) return;
-      // Pages hide definitions (a <symbol>, a clip path) with display: none; where they are used they still
-      // draw, but an inline display: none goes into every use of the copy and hides it.
-      const definition = original.closest(DEFINITIONS) !== null;
-      for (const property of DRAWING_STYLE) {
-        if (property === 'display' && definition) continue;
-        (target as SVGElement).style.setProperty(property, localReferences(style.getPropertyValue(property), page));
-      }
-    });
-  }
-  addReferencedDefinitions(copy, svg.getRootNode() as Document | ShadowRoot);
-  for (const [name, value] of [['width', width], ['height', height]] as const) {
-    copy.setAttribute(name, String(value));
-    copy.style.setProperty(name, `${value}px`);
-  }
-  const url = `data:image/svg+xml;charset=utf-8,${encodeURIComponent(new XMLSerializer().serializeToString(copy))}`;
-  if (url.length > MAX_IMAGE_URL_LENGTH) throw new SpotterError('too-large', 'This drawing is too large for Spotter to copy (over 32 MB).');
-  return url;
-}
-
-/** Computed url(...) values can name the page itself ("https://site/page#grad"); in the copy, only "#grad" still points at the gradient. */
-function localReferences(value: string, page: string): string {
-  return value.replace(/url\(\s*(["']?)([^"')]*)#([^"')]+)\1\s*\)/g, (whole, _quote: string, base: string, id: string) => (base === '' || base === page ? `url("#${id}")` : whole));
-}
-
-/**
- * Icons often draw a symbol, gradient or clip path defined elsewhere in the page (<use href="#icon">,
- * fill="url(#grad)"): copies of those definitions go along, or the copy would draw nothing.
- */
-function addReferencedDefinitions(copy: SVGSVGElement, root: Document | ShadowRoot): void {
-  const defs = copy.ownerDocument.createElementNS(SVG_NS, 'defs');
-  const present = (id: string) => copy.querySelector(`[id="${CSS.escape(id)}"]`) !== null;
-  for (let round = 0; round < 10; round++) {
-    const wanted = new Set<string>();
-    for (const element of [copy, ...copy.querySelectorAll('*')]) {
-      for (const attribute of element.attributes) {
-        const local = attribute.localName === 'href' ? /^#(.+)$/.exec(attribute.value)?.[1] : undefined;
-        if (local) wanted.add(local);
-        for (const match of attribute.value.matchAll(/url\(\s*["']?#([^"')]+)["']?\s*\)/g)) wanted.add(match[1]!);
-      }
-    }
-    const missing = [...wanted].filter((id) => !present(id)).flatMap((id) => {
-      // In a web component, the definitions are in its shadow root.
-      const definition = root.getElementById(id);
-      return definition?.namespaceURI === SVG_NS ? [definition] : [];
-    });
-    if (missing.length === 0) break;
-    for (const definition of missing) defs.append(definition.cloneNode(true));
-    if (!defs.isConnected) copy.prepend(defs);
-  }
 }

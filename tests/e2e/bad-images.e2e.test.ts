@@ -34,6 +34,10 @@ const CASES: BadImageCase[] = [
   { id: 'viewbox-only-svg', context: 'image' },
   // An inline <svg> coloured by the page's CSS (also inside its own <symbol>), its sun a symbol with a gradient from a sprite elsewhere on the page.
   { id: 'inline-svg', context: 'page' },
+  // Inline drawings of a photo: an <image> in a rounded frame, and a symbol from a sprite file whose <image> is named relative to the sprite.
+  // A drawing used as an image loads nothing from outside: both were blank ("one flat colour").
+  { id: 'svg-photo', context: 'page', label: 'giant panda' },
+  { id: 'sprite-photo', context: 'page', label: 'giant panda' },
   // A small inline icon over a photo stands for the photo.
   { id: 'icon-over-photo', context: 'page', label: 'zebra' },
   // Cut short: Firefox showed the top part and classified it; Chromium said "not an image". Both now label the part shown, and say so.
@@ -83,7 +87,13 @@ ${SPRITE}
 <figure><img id="animated-gif" src="/bad/animated.gif"></figure>
 <figure><img id="webp" src="/bad/panda.webp"></figure>
 <figure><img id="big-jpeg" src="/bad/big.jpg"></figure>
+<figure><svg id="svg-photo" viewBox="0 0 240 180"><clipPath id="rounded"><rect width="240" height="180" rx="16"/></clipPath>
+  <image href="/photos/imagenet_n02510455_giant_panda.jpg" width="240" height="180" preserveAspectRatio="xMidYMid slice" clip-path="url(#rounded)"/></svg></figure>
+<figure><svg id="sprite-photo" viewBox="0 0 240 180"><use href="/bad/sprite.svg#panda" width="240" height="180"/></svg></figure>
 </body></html>`;
+
+/** Inline drawings, in page order: the popup lists them as svg:… cards. */
+const DRAWINGS = ['inline-svg', 'svg-photo', 'sprite-photo'];
 
 describe.each(E2E_BROWSERS)('Spotter in %s: unusual and broken images', (browserName) => {
   let site: FixtureServer;
@@ -97,6 +107,11 @@ describe.each(E2E_BROWSERS)('Spotter in %s: unusual and broken images', (browser
     const corrupt = Buffer.from(panda);
     for (let i = 2048; i < corrupt.length; i++) corrupt[i] = (i * 7919) & 0xff;
     const files: Record<string, { type: string; body: () => Buffer | string }> = {
+      '/bad/sprite.svg': {
+        type: 'image/svg+xml',
+        body: () =>
+          '<svg xmlns="http://www.w3.org/2000/svg"><symbol id="panda" viewBox="0 0 240 180"><image href="../photos/imagenet_n02510455_giant_panda.jpg" width="240" height="180" preserveAspectRatio="xMidYMid slice"/></symbol></svg>',
+      },
       '/bad/viewbox-only.svg': { type: 'image/svg+xml', body: () => '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 40 30"><rect width="40" height="30" fill="#fc8"/><circle cx="20" cy="15" r="10" fill="#06c"/></svg>' },
       '/bad/truncated.jpg': { type: 'image/jpeg', body: () => panda.subarray(0, Math.floor(panda.length * 0.6)) },
       '/bad/corrupt.jpg': { type: 'image/jpeg', body: () => corrupt },
@@ -184,7 +199,8 @@ describe.each(E2E_BROWSERS)('Spotter in %s: unusual and broken images', (browser
       elements.map((card) => ({ url: card.getAttribute('data-url') ?? '', state: card.getAttribute('data-state'), top: card.getAttribute('data-top-label'), error: card.querySelector('.labels .error')?.textContent ?? null, notice: card.querySelector('.labels .notice')?.textContent ?? null })),
     );
     const sources = await page.$$eval('img[id]', (images) => Object.fromEntries(images.map((img) => [img.id, (img as HTMLImageElement).currentSrc])));
-    const cardOf = (testCase: BadImageCase) => cards.find((card) => (testCase.id === 'inline-svg' ? card.url.startsWith('svg:') : card.url === sources[testCase.id]));
+    const drawingCards = cards.filter((card) => card.url.startsWith('svg:'));
+    const cardOf = (testCase: BadImageCase) => (DRAWINGS.includes(testCase.id) ? drawingCards[DRAWINGS.indexOf(testCase.id)] : cards.find((card) => card.url === sources[testCase.id]));
     for (const testCase of CASES.filter((c) => c.id !== 'icon-over-photo')) {
       const card = cardOf(testCase);
       if (testCase.unlisted) {
@@ -202,7 +218,7 @@ describe.each(E2E_BROWSERS)('Spotter in %s: unusual and broken images', (browser
       }
     }
     // The icon (24 px) is not a picture of its own in the grid.
-    expect(cards.filter((card) => card.url.startsWith('svg:'))).toHaveLength(1);
+    expect(drawingCards).toHaveLength(DRAWINGS.length);
 
     // What the model saw, from the cards' thumbnails (96 px, the centre square).
     const pixelsOf = (url: string, points: [number, number][]) =>
