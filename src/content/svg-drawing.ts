@@ -122,7 +122,9 @@ function externalUrl(href: string | null, base: string): URL | null {
 /** What the page itself may read (its own origin, or a server that allows it): the content script fetches as the page. */
 async function fetchAsPage(url: URL): Promise<Blob | null> {
   try {
-    const response = await fetch(url, { credentials: 'same-origin', signal: AbortSignal.timeout(FETCH_TIMEOUT_MS) });
+    // Cookies only to the page's own origin: Firefox's content-script fetch is not bound to the page's origin rules.
+    const credentials = url.origin === location.origin ? 'same-origin' : 'omit';
+    const response = await fetch(url, { credentials, signal: AbortSignal.timeout(FETCH_TIMEOUT_MS) });
     if (!response.ok) return null;
     const length = Number(response.headers.get('content-length'));
     if (length > MAX_IMAGE_BYTES) return null;
