@@ -23,10 +23,10 @@ import { thumbnailOf } from './thumbnail';
 export const MODEL_PATH = 'models/mobilenet_v2/model.json';
 export const WASM_DIR = 'wasm/';
 
-/** What one look at an image gives: ImageNet's labels, the embedding and a thumbnail. */
 /** Browsers show the part of a cut-off file that arrived, and Spotter reads it the same way. */
 const CUT_SHORT_NOTICE = 'Only part of this image file arrived: these labels are for the part shown.';
 
+/** What one look at an image gives: ImageNet's labels, the embedding, a thumbnail, and a notice if the file was incomplete. */
 type SeenImage = Pick<ClassifyResult, 'imagenet' | 'inferMs' | 'thumbnail' | 'notice'> & { embedding: Float32Array };
 
 const IDLE_TRAINING: TrainingState = { phase: 'idle', epochs: [], maxEpochs: 0, report: null, error: null, startedAt: null };
