@@ -1,6 +1,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { ask } from '../shared/client';
 import { toErrorInfo } from '../shared/errors';
+import { countOf } from '../shared/format';
 import { collapseSpaces, normaliseLabel } from '../shared/labels';
 import type { Dataset } from '../shared/protocol';
 import { InlineConfirm } from './confirm';
@@ -73,7 +74,7 @@ export function LabelsView(props: { labelsVersion: number; onLabelsChanged: () =
   return (
     <div class="labels-view">
       <p id="labels-summary" tabIndex={-1}>
-        {total === 0 ? 'No examples yet: correct a label on "This page", use "Label as" in the right-click menu, or add images here.' : `${total} examples in ${dataset.labels.length} labels.`}
+        {total === 0 ? 'No examples yet: correct a label on "This page", use "Label as" in the right-click menu, or add images here.' : `${countOf(total, 'example')} in ${countOf(dataset.labels.length, 'label')}.`}
       </p>
       <AddImages disabled={busy} onAdd={addFiles} knownLabels={dataset.labels.map((l) => l.label)} />
       {/* Always mounted, so screen readers announce the first message too. */}
@@ -213,7 +214,7 @@ function LabelEdits(props: { label: string; others: string[]; disabled: boolean;
   const existingNamed = (name: string) => others.find((other) => other.toLowerCase() === collapseSpaces(name).toLowerCase());
   const rename = (to: string) => {
     const target = existingNamed(to) ?? normaliseLabel(to);
-    void run(async () => `Renamed ${(await ask({ type: 'rename-label', from: label, to })).moved} examples to "${target}".`, [`${groupSelector(target)} h2`]);
+    void run(async () => `Renamed ${countOf((await ask({ type: 'rename-label', from: label, to })).moved, 'example')} to "${target}".`, [`${groupSelector(target)} h2`]);
   };
   return (
     <div class="label-edits">
@@ -245,7 +246,7 @@ function LabelEdits(props: { label: string; others: string[]; disabled: boolean;
         <form
           onSubmit={(e) => {
             e.preventDefault();
-            void run(async () => `Moved ${(await ask({ type: 'rename-label', from: label, to: mergeInto })).moved} examples into "${mergeInto}".`);
+            void run(async () => `Moved ${countOf((await ask({ type: 'rename-label', from: label, to: mergeInto })).moved, 'example')} into "${mergeInto}".`);
           }}
         >
           <select aria-label={`Merge ${label} into`} value={mergeInto} onChange={(e) => setMergeInto(e.currentTarget.value)}>
@@ -267,7 +268,7 @@ function LabelEdits(props: { label: string; others: string[]; disabled: boolean;
           confirmLabel="Delete"
           onConfirm={() => {
             setConfirmingDelete(false);
-            void run(async () => `Deleted ${(await ask({ type: 'delete-label', label })).deleted} examples.`, ['.label-group h2']);
+            void run(async () => `Deleted ${countOf((await ask({ type: 'delete-label', label })).deleted, 'example')}.`, ['.label-group h2']);
           }}
           onCancel={() => setConfirmingDelete(false)}
         />
@@ -304,5 +305,5 @@ async function importDataset(file: File): Promise<string> {
   // The file goes to the engine through the shared database, not in the message (64 MB at most).
   await stageImport(file);
   const summary = await ask({ type: 'import-dataset' });
-  return `Imported ${summary.examples} examples in ${summary.labels} labels${summary.head ? ' and the trained model' : ''}.`;
+  return `Imported ${countOf(summary.examples, 'example')} in ${countOf(summary.labels, 'label')}${summary.head ? ' and the trained model' : ''}.`;
 }

@@ -25,16 +25,19 @@ export function StatusLine() {
   return (
     <p class="status" data-engine-state={status.state} title={probe ? `Measured: ${probe}` : 'Backend remembered from an earlier measurement'}>
       <span class="dot" data-state={status.state} aria-hidden="true" />
-      {STATE_TEXT[status.state]}
-      {status.backend && (
-        <>
-          {' · '}
-          <span data-testid="backend">{status.backend}</span>
-        </>
-      )}
-      {status.loadMs !== null && ` · ${formatMs(status.loadMs)}`}
-      {probe && <span class="probe"> (measured: {probe})</span>}
-      {status.error && <span class="error"> — {status.error}</span>}
+      {/* One flex item: the row's gap would otherwise space each " · " part unevenly. */}
+      <span>
+        {STATE_TEXT[status.state]}
+        {status.backend && (
+          <>
+            {' · '}
+            <span data-testid="backend">{status.backend}</span>
+          </>
+        )}
+        {status.loadMs !== null && ` · ${formatMs(status.loadMs)}`}
+        {probe && <span class="probe"> (measured: {probe})</span>}
+        {status.error && <span class="error"> — {status.error}</span>}
+      </span>
     </p>
   );
 }

@@ -1,7 +1,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { ask } from '../shared/client';
 import { toErrorInfo } from '../shared/errors';
-import { formatAccuracy, formatMs } from '../shared/format';
+import { countOf, formatAccuracy, formatMs } from '../shared/format';
 import { DEFAULT_TRAIN_OPTIONS, TRAIN_OPTION_LIMITS } from '../engine/train-options';
 import type { Dataset, TrainingReportMessage, TrainingState } from '../shared/protocol';
 import { LineChart } from './chart';
@@ -24,19 +24,31 @@ const ADVANCED_FIELDS: readonly { key: AdvancedKey; title: string; min: number; 
   ] as const
 ).map(([key, title]) => ({ key, title, ...TRAIN_OPTION_LIMITS[key] }));
 
-/** The options the user set, or a sentence saying which one is wrong. */
-function advancedOptions(advanced: Advanced): { options: Partial<Record<AdvancedKey, number>> } | { problem: string } {
+/**
+ * The options the user set, or a sentence saying which one is wrong. `unreadable` marks the fields
+ * whose text the browser could not read as a number (a number input then reports an empty value,
+ * which must not silently mean "the default").
+ */
+function advancedOptions(advanced: Advanced, unreadable: Partial<Record<AdvancedKey, boolean>>): { options: Partial<Record<AdvancedKey, number>> } | { problem: string; key: AdvancedKey } {
   const options: Partial<Record<AdvancedKey, number>> = {};
   for (const { key, title, min, max, integer } of ADVANCED_FIELDS) {
     const text = advanced[key].trim();
-    if (text === '') continue;
-    const value = Number(text);
+    if (text === '' && !unreadable[key]) continue;
+    const value = unreadable[key] ? Number.NaN : Number(text);
     if (!Number.isFinite(value) || value < min || value > max || (integer && !Number.isInteger(value))) {
-      return { problem: `${title} must be ${integer ? 'a whole number' : 'a number'} from ${min} to ${max}.` };
+      return { problem: `${title} must be ${integer ? 'a whole number' : 'a number'} from ${min} to ${max}.`, key };
     }
     options[key] = value;
   }
   return { options };
+}
+
+/** Why Retrain is off, and what the examples are so far, so the user knows what is missing. */
+function whatTrainingNeeds(dataset: Dataset | null): string {
+  const needs = 'Retraining needs at least 2 labels with at least 2 examples each.';
+  if (!dataset) return needs;
+  if (dataset.labels.length === 0) return `${needs} You have none yet: correct a label on "This page", use "Label as" in the right-click menu, or add images in "Your labels".`;
+  return `${needs} So far: ${dataset.labels.map((l) => `${l.label} (${countOf(l.count, 'example')})`).join(', ')}.`;
 }
 
 /** How the stored model differs from the examples now, in words; null when it is up to date. */
@@ -47,9 +59,9 @@ function staleness(dataset: Dataset): string | null {
   const added = trainable.filter((label) => !dataset.head!.labels.includes(label));
   const newer = dataset.labels.reduce((n, l) => n + l.examples.filter((e) => e.createdAt > dataset.head!.trainedAt).length, 0);
   const changes = [
-    ...(missing.length ? [`${missing.map((l) => `"${l}"`).join(', ')} no longer ${missing.length === 1 ? 'has' : 'have'} examples enough`] : []),
+    ...(missing.length ? [`${missing.map((l) => `"${l}"`).join(', ')} no longer ${missing.length === 1 ? 'has' : 'have'} enough examples`] : []),
     ...(added.length ? [`${added.map((l) => `"${l}"`).join(', ')} ${added.length === 1 ? 'is' : 'are'} new`] : []),
-    ...(newer > 0 ? [`${newer} example${newer === 1 ? '' : 's'} added`] : []),
+    ...(newer > 0 ? [`${countOf(newer, 'example')} added`] : []),
   ];
   return changes.length ? `Your examples changed since the model was trained (${changes.join('; ')}). Retrain to bring it up to date.` : null;
 }
@@ -60,6 +72,9 @@ export function TrainView(props: { labelsVersion: number; modelVersion: number; 
   const [training, setTraining] = useState<TrainingState | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [advanced, setAdvanced] = useState<Advanced>({ epochs: '', learningRate: '', batchSize: '', hiddenUnits: '' });
+  const [unreadable, setUnreadable] = useState<Partial<Record<AdvancedKey, boolean>>>({});
+  /** The Advanced field the last Retrain refused, marked until it is edited. */
+  const [invalidField, setInvalidField] = useState<AdvancedKey | null>(null);
   const [pollError, setPollError] = useState<string | null>(null);
   const [starting, setStarting] = useState(false);
   const lastPhase = useRef<TrainingState['phase'] | null>(null);
@@ -105,8 +120,12 @@ export function TrainView(props: { labelsVersion: number; modelVersion: number; 
 
   const start = async () => {
     setError(null);
-    const parsed = advancedOptions(advanced);
-    if ('problem' in parsed) return setError(parsed.problem);
+    const parsed = advancedOptions(advanced, unreadable);
+    if ('problem' in parsed) {
+      setInvalidField(parsed.key);
+      document.getElementById(`advanced-${parsed.key}`)?.focus();
+      return setError(parsed.problem);
+    }
     setStarting(true);
     try {
       setTraining(await ask({ type: 'train', options: parsed.options }));
@@ -134,10 +153,15 @@ export function TrainView(props: { labelsVersion: number; modelVersion: number; 
   const report: TrainingReportMessage | null = training?.report ?? (training?.phase === 'running' ? null : (dataset?.head?.report ?? null));
   const stale = dataset && !running ? staleness(dataset) : null;
   const epochs = running || training?.phase === 'done' || training?.phase === 'failed' ? training.epochs : (report?.epochs ?? []);
+  const validated = epochs.some((e) => e.valLoss !== null);
 
   return (
     <div class="train-view">
-      {!enough && <p class="hint">Retraining needs at least 2 labels with at least 2 examples each.</p>}
+      {!enough && (
+        <p class="hint" data-testid="training-needs">
+          {whatTrainingNeeds(dataset)}
+        </p>
+      )}
       <div class="train-actions">
         <button type="button" class="primary" onClick={() => void start()} disabled={running || starting || !enough} data-testid="retrain">
           {running || starting ? 'Training…' : 'Retrain'}
@@ -180,27 +204,36 @@ export function TrainView(props: { labelsVersion: number; modelVersion: number; 
             <label key={key}>
               {title}
               <input
+                id={`advanced-${key}`}
                 type="number"
                 min={min}
                 max={max}
                 step={integer ? 1 : 'any'}
                 placeholder={String(DEFAULT_TRAIN_OPTIONS[key])}
                 value={advanced[key]}
-                onInput={(e) => setAdvanced({ ...advanced, [key]: e.currentTarget.value })}
+                aria-invalid={invalidField === key}
+                onInput={(e) => {
+                  const { value, validity } = e.currentTarget;
+                  setAdvanced({ ...advanced, [key]: value });
+                  setUnreadable({ ...unreadable, [key]: validity.badInput });
+                  if (invalidField === key) setInvalidField(null);
+                }}
               />
             </label>
           ))}
         </div>
       </details>
       {props.visible && epochs.length > 0 && (
-        <div class="charts">
+        // A run with no held-out examples has no validation curve: its legend would only say "validation: –".
+        // The key remounts a chart when that changes, as its series are fixed once drawn.
+        <div class="charts" key={validated ? 'validated' : 'not-validated'}>
           <LineChart
             title="Loss"
             testId="loss-chart"
             epochs={epochs.map((e) => e.epoch)}
             series={[
               { label: 'train', color: '#2f5bd3', values: epochs.map((e) => e.loss) },
-              { label: 'validation', color: '#e07b00', values: epochs.map((e) => e.valLoss) },
+              ...(validated ? [{ label: 'validation', color: '#e07b00', values: epochs.map((e) => e.valLoss) }] : []),
             ]}
           />
           <LineChart
@@ -210,7 +243,7 @@ export function TrainView(props: { labelsVersion: number; modelVersion: number; 
             epochs={epochs.map((e) => e.epoch)}
             series={[
               { label: 'train', color: '#2f5bd3', values: epochs.map((e) => e.accuracy) },
-              { label: 'validation', color: '#e07b00', values: epochs.map((e) => e.valAccuracy) },
+              ...(validated ? [{ label: 'validation', color: '#e07b00', values: epochs.map((e) => e.valAccuracy) }] : []),
             ]}
           />
         </div>
@@ -224,7 +257,7 @@ function Report({ report }: { report: TrainingReportMessage }) {
   return (
     <section class="report" data-testid="report">
       <h2>
-        {formatAccuracy(report.accuracy)} right on the {report.evaluatedOn === 'validation' ? `${report.validationCount} held-out examples` : 'training examples (too few to hold any out)'}
+        {formatAccuracy(report.accuracy)} right on the {report.evaluatedOn === 'validation' ? `${countOf(report.validationCount, 'held-out example')}` : 'training examples (too few to hold any out)'}
       </h2>
       <p class="muted">
         {report.trainCount} training examples · best epoch {report.bestEpoch} of {report.epochs.length} · {formatMs(report.durationMs)}

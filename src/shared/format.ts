@@ -11,6 +11,11 @@ export function formatAccuracy(share: number | undefined): string {
   return share === undefined || !Number.isFinite(share) ? '–' : `${Math.round(share * 100)} %`;
 }
 
+/** "1 example", "2 examples", "0 labels": a count with its noun (regular plurals only). */
+export function countOf(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? '' : 's'}`;
+}
+
 export function formatMs(ms: number): string {
   return ms >= 1000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.round(ms)} ms`;
 }

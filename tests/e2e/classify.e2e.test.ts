@@ -273,6 +273,11 @@ describe.each(E2E_BROWSERS)('Spotter in %s: right-click classify', (browserName)
     // …and its Train view follows the run started elsewhere to its end.
     await view.click('#tab-train');
     await view.waitForSelector('[data-testid="training-done"]', { timeout: 60_000 });
+    // That run held nothing out (validationFraction 0): the charts have no validation series, rather than a legend saying "validation: –".
+    for (const chart of ['loss-chart', 'accuracy-chart']) {
+      const legend = await view.$$eval(`[data-testid="${chart}"] .u-legend .u-series`, (rows) => rows.map((row) => row.querySelector('.u-label')?.textContent ?? ''));
+      expect(legend, chart).toEqual(['epoch', 'train']);
+    }
     for (const label of ['animal', 'food']) expect(await send({ type: 'delete-label', label })).toMatchObject({ ok: true });
     expect(await send({ type: 'forget-model' })).toMatchObject({ ok: true });
     await control.close();

@@ -109,8 +109,20 @@ describe.each(E2E_BROWSERS)('Spotter in %s: teach your own labels', (browserName
     expect(await panel.$eval('#tab-page', (el) => el.getAttribute('aria-selected'))).toBe('true');
   });
 
+  /** The text of the element `selector` once it matches `pattern` (views re-read the dataset after each change). */
+  async function textOnceMatching(selector: string, pattern: RegExp): Promise<string> {
+    await panel.waitForFunction((s: string, source: string) => new RegExp(source).test(document.querySelector(s)?.textContent ?? ''), { timeout: 10_000 }, selector, pattern.source).catch(() => undefined);
+    return panel.$eval(selector, (el) => el.textContent ?? '').catch(() => `(no ${selector})`);
+  }
+
   it('corrects 12 labels per class through the UI', async () => {
-    for (const photo of photos.filter((p) => p.role === 'teach')) {
+    // Before any example, the Train view says why Retrain is off and how to add examples.
+    await panel.click('#tab-train');
+    expect(await textOnceMatching('[data-testid="training-needs"]', /none yet/)).toBe(
+      'Retraining needs at least 2 labels with at least 2 examples each. You have none yet: correct a label on "This page", use "Label as" in the right-click menu, or add images in "Your labels".',
+    );
+    await panel.click('#tab-page');
+    for (const [i, photo] of photos.filter((p) => p.role === 'teach').entries()) {
       const card = await panel.$(`.card[data-url="${site.origin}${photo.path}"]`);
       if (!card) throw new Error(`no card for ${photo.path}`);
       const input = (await card.$('input'))!;
@@ -119,6 +131,14 @@ describe.each(E2E_BROWSERS)('Spotter in %s: teach your own labels', (browserName
       await input.press('Enter');
       await card.waitForSelector('[data-testid="saved"]');
       expect(await card.$eval('[data-testid="saved"]', (el) => el.textContent)).toContain(photo.label);
+      if (i === 0) {
+        // One example: counted in the singular, and the Train view says what there is so far.
+        await panel.click('#tab-labels');
+        expect(await textOnceMatching('#labels-summary', /^1 /)).toBe(`1 example in 1 label.`);
+        await panel.click('#tab-train');
+        expect(await textOnceMatching('[data-testid="training-needs"]', /So far/)).toBe(`Retraining needs at least 2 labels with at least 2 examples each. So far: ${photo.label} (1 example).`);
+        await panel.click('#tab-page');
+      }
     }
     await panel.click('#tab-labels');
     await panel.waitForSelector(`.label-group[data-label="${labels[0]}"]`);
@@ -129,6 +149,18 @@ describe.each(E2E_BROWSERS)('Spotter in %s: teach your own labels', (browserName
 
   it('retrains with a live chart, then shows per-label accuracy and a confusion matrix', async () => {
     await panel.click('#tab-train');
+    // An Advanced value the browser cannot read as a number ("1e": a number input then reports an
+    // empty value) is refused and marked, not silently taken for the default.
+    await panel.click('details.advanced summary');
+    await panel.type('#advanced-epochs', '1e');
+    await panel.click('[data-testid="retrain"]');
+    expect(await textOnceMatching('.train-view p.error', /Epochs/)).toBe('Epochs (max) must be a whole number from 1 to 500.');
+    expect(await panel.$eval('#advanced-epochs', (el) => [el.getAttribute('aria-invalid'), document.activeElement === el])).toEqual(['true', true]);
+    expect(await panel.$('[data-testid="training-progress"]')).toBeNull();
+    await panel.click('#advanced-epochs', { count: 3 });
+    await panel.keyboard.press('Backspace');
+    expect(await panel.$eval('#advanced-epochs', (el) => el.getAttribute('aria-invalid'))).toBe('false');
+    await panel.click('details.advanced summary');
     await panel.click('[data-testid="retrain"]');
     // The chart fills while it trains (checked on every frame, before the run is done)…
     await panel.waitForFunction(

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { backgroundImageUrl } from '../../src/content/find-image';
-import { formatAccuracy, formatMs, formatPercent } from '../../src/shared/format';
+import { countOf, formatAccuracy, formatMs, formatPercent } from '../../src/shared/format';
 import { decodeSize } from '../../src/shared/image-size';
 
 describe('formatPercent', () => {
@@ -15,6 +15,11 @@ describe('formatPercent', () => {
     expect(formatAccuracy(0.5)).toBe('50 %');
     expect(formatAccuracy(1)).toBe('100 %');
     expect(formatAccuracy(undefined)).toBe('–');
+  });
+  it('counts in the singular for one ("1 example in 1 label"), in the plural otherwise', () => {
+    expect(`${countOf(1, 'example')} in ${countOf(1, 'label')}`).toBe('1 example in 1 label');
+    expect(countOf(0, 'example')).toBe('0 examples');
+    expect(countOf(12, 'held-out example')).toBe('12 held-out examples');
   });
   it('formats durations', () => {
     expect(formatMs(35.4)).toBe('35 ms');
