@@ -15,6 +15,9 @@ type CardState =
 const CONCURRENCY = 2;
 const RECOLLECT_MS = 2000;
 
+/** What a card without a thumbnail (still looking, or failed) says it is. */
+const KIND_NAMES: Record<PageImage['kind'], string> = { img: 'image', background: 'background image', canvas: 'canvas', video: 'video', svg: 'drawing' };
+
 function topLabel(result: ClassifyResult): { label: string; probability: number | null; from: 'user' | 'imagenet' } {
   const user = result.user;
   if (user) return user.unknown ? { label: 'unknown', probability: null, from: 'user' } : { label: user.labels[0]!.label, probability: user.labels[0]!.probability, from: 'user' };
@@ -137,16 +140,20 @@ export function PageView(props: { tabId: number; labelsVersion: number; modelVer
   return (
     <div class="page-view">
       <div class="toolbar">
-        <progress max={images.length} value={finished} aria-label="Images classified" />
-        <span class="count" data-testid="progress">
-          {finished} / {images.length}
-        </span>
-        <input type="search" placeholder="Filter by label" aria-label="Filter by label" value={filter} onInput={(e) => setFilter(e.currentTarget.value)} />
+        {images.length > 0 && (
+          <>
+            <progress max={images.length} value={finished} aria-label="Images classified" />
+            <span class="count" data-testid="progress">
+              {finished} / {images.length}
+            </span>
+            <input type="search" placeholder="Filter by label" aria-label="Filter by label" value={filter} onInput={(e) => setFilter(e.currentTarget.value)} />
+          </>
+        )}
         <button type="button" onClick={() => setRound((r) => r + 1)} title="Start over: collect and classify the page's images again">
           Refresh
         </button>
       </div>
-      {images.length === 0 && <p>No images of at least 48 px on this page.</p>}
+      {images.length === 0 && <p data-testid="no-images">No images of at least 48 px on this page yet. Images that load later show up here by themselves.</p>}
       <datalist id="user-labels">
         {userLabels.map((label) => (
           <option key={label} value={label} />
@@ -186,7 +193,7 @@ function Card(props: { image: PageImage; state: CardState; saved: string | undef
   return (
     <li class="card" data-url={image.url} data-state={state.status} data-top-label={top?.label ?? ''} data-top-from={top?.from ?? ''}>
       <button type="button" class="thumb" title="Show it on the page" onClick={() => void tellTab(tabId, { type: 'highlight-image', imageId: image.imageId }).then(() => setSaveError(null), (e: unknown) => setSaveError(toErrorInfo(e).message))}>
-        {state.status === 'done' ? <img src={state.result.thumbnail} alt="" /> : <span class="placeholder">{image.kind}</span>}
+        {state.status === 'done' ? <img src={state.result.thumbnail} alt="" /> : <span class="placeholder">{KIND_NAMES[image.kind]}</span>}
       </button>
       <div class="labels">
         {state.status === 'pending' && <span class="muted">Looking…</span>}

@@ -162,6 +162,18 @@ describe.each(E2E_BROWSERS)('Spotter in %s: unusual and broken images', (browser
     for (let left = (await spotter.overlays(page)).length; left > 0; left--) await page.keyboard.press('Escape');
   });
 
+  it('the popup on a page without images says so, with no progress bar or filter', async () => {
+    const empty = await spotter.browser.newPage();
+    await empty.goto(`${site.origin}/blank.html`);
+    const popup = await openPopupFor(spotter, empty);
+    await popup.waitForSelector('[data-testid="no-images"]', { timeout: 30_000 });
+    expect(await popup.$('[data-testid="progress"]')).toBeNull();
+    expect(await popup.$('input[type="search"]')).toBeNull();
+    await popup.close();
+    await empty.close();
+    await page.bringToFront();
+  });
+
   afterAll(async () => {
     await spotter?.close();
     await site?.close();
@@ -196,7 +208,7 @@ describe.each(E2E_BROWSERS)('Spotter in %s: unusual and broken images', (browser
       { timeout: 60_000 },
     );
     const cards = await popup.$$eval('.card', (elements) =>
-      elements.map((card) => ({ url: card.getAttribute('data-url') ?? '', state: card.getAttribute('data-state'), top: card.getAttribute('data-top-label'), error: card.querySelector('.labels .error')?.textContent ?? null, notice: card.querySelector('.labels .notice')?.textContent ?? null })),
+      elements.map((card) => ({ url: card.getAttribute('data-url') ?? '', state: card.getAttribute('data-state'), top: card.getAttribute('data-top-label'), error: card.querySelector('.labels .error')?.textContent ?? null, notice: card.querySelector('.labels .notice')?.textContent ?? null, placeholder: card.querySelector('.placeholder')?.textContent ?? null })),
     );
     const sources = await page.$$eval('img[id]', (images) => Object.fromEntries(images.map((img) => [img.id, (img as HTMLImageElement).currentSrc])));
     const drawingCards = cards.filter((card) => card.url.startsWith('svg:'));
@@ -211,6 +223,8 @@ describe.each(E2E_BROWSERS)('Spotter in %s: unusual and broken images', (browser
       if (testCase.error) {
         expect(card!.state, testCase.id).toBe('error');
         expect(card!.error, testCase.id).toMatch(testCase.error);
+        // No thumbnail: the card says what kind of picture it is, in words.
+        expect(card!.placeholder, testCase.id).toBe('image');
       } else {
         expect(card!.state, `${testCase.id}: ${card!.error}`).toBe('done');
         if (testCase.label) expect(card!.top, testCase.id).toBe(testCase.label);
