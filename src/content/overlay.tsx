@@ -7,6 +7,7 @@ import { render } from 'preact';
 import type { ClassifyResult } from '../shared/protocol';
 import { formatMs, formatPercent } from '../shared/format';
 import css from './overlay.css?inline';
+import { panelPosition } from './panel-position';
 import { ownShadowHosts } from './shadow-roots';
 
 export type OverlayState =
@@ -18,9 +19,6 @@ export type OverlayState =
   | { phase: 'highlight' };
 
 const HIGHLIGHT_MS = 2000;
-
-const PANEL_WIDTH = 240;
-const MARGIN = 8;
 
 interface Box {
   left: number;
@@ -212,7 +210,7 @@ export class ImageOverlay {
     }
     const rect = this.target.getBoundingClientRect();
     const frame = { left: rect.left, top: rect.top, width: rect.width, height: rect.height };
-    render(<OverlayView state={this.state} frame={frame} panel={panelPosition(rect, this.view, this.panelHeight)} onClose={() => this.close()} />, this.root);
+    render(<OverlayView state={this.state} frame={frame} panel={panelPosition(rect, { width: this.view.innerWidth, height: this.view.innerHeight }, this.panelHeight)} onClose={() => this.close()} />, this.root);
     // The panel grows with the user's labels: place it by its real height, measured after drawing.
     const height = this.root.querySelector('section')?.getBoundingClientRect().height ?? 0;
     if (height > 0 && Math.abs(height - this.panelHeight) > 1) {
@@ -220,14 +218,4 @@ export class ImageOverlay {
       this.schedule();
     }
   }
-}
-
-/** Top-left inside the image, kept on screen; null when the image has scrolled out of view. */
-function panelPosition(rect: DOMRect, view: Window, panelHeight: number): { left: number; top: number } | null {
-  const { innerWidth, innerHeight } = view;
-  const visible = rect.bottom > 0 && rect.right > 0 && rect.top < innerHeight && rect.left < innerWidth;
-  if (!visible) return null;
-  const left = Math.min(Math.max(rect.left + MARGIN, MARGIN), Math.max(MARGIN, innerWidth - PANEL_WIDTH - MARGIN));
-  const top = Math.min(Math.max(rect.top + MARGIN, MARGIN), Math.max(MARGIN, innerHeight - panelHeight - MARGIN));
-  return { left, top };
 }
