@@ -232,8 +232,8 @@ export function TrainView(props: { labelsVersion: number; modelVersion: number; 
             testId="loss-chart"
             epochs={epochs.map((e) => e.epoch)}
             series={[
-              { label: 'train', color: '#2f5bd3', values: epochs.map((e) => e.loss) },
-              ...(validated ? [{ label: 'validation', color: '#e07b00', values: epochs.map((e) => e.valLoss) }] : []),
+              { label: 'train', color: '--series-train', values: epochs.map((e) => e.loss) },
+              ...(validated ? [{ label: 'validation', color: '--series-validation' as const, values: epochs.map((e) => e.valLoss) }] : []),
             ]}
           />
           <LineChart
@@ -242,8 +242,8 @@ export function TrainView(props: { labelsVersion: number; modelVersion: number; 
             percent
             epochs={epochs.map((e) => e.epoch)}
             series={[
-              { label: 'train', color: '#2f5bd3', values: epochs.map((e) => e.accuracy) },
-              ...(validated ? [{ label: 'validation', color: '#e07b00', values: epochs.map((e) => e.valAccuracy) }] : []),
+              { label: 'train', color: '--series-train', values: epochs.map((e) => e.accuracy) },
+              ...(validated ? [{ label: 'validation', color: '--series-validation' as const, values: epochs.map((e) => e.valAccuracy) }] : []),
             ]}
           />
         </div>

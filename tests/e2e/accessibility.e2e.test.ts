@@ -10,10 +10,12 @@
  * profile with a pref that makes every page dark (LaunchOptions.colorScheme).
  */
 import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { createRequire } from 'node:module';
 import type { AxeResults, RunOptions } from 'axe-core';
 import type { Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ROOT } from '../../scripts/paths';
 import { E2E_BROWSERS, launchSpotter, openPopupFor, type SpotterSession } from './support/browsers';
 import { flowerPage, flowerPhotos, type FlowerPhoto } from './support/flowers';
 import { startServer, type FixtureServer } from './support/fixture-server';
@@ -128,6 +130,13 @@ describe.each(E2E_BROWSERS)('Spotter in %s: accessibility (axe-core, WCAG 2.1 AA
     await panel.waitForSelector('[data-testid="loss-chart"] canvas');
     await panel.$eval('details.advanced', (el) => ((el as HTMLDetailsElement).open = true));
     await expectCleanView(panel, `the Train view after training (${scheme})`);
+    // The charts (drawn on a canvas, which CSS cannot reach) take the scheme's colours too: axe cannot see a canvas.
+    const chart = await panel.$eval('[data-testid="loss-chart"]', (element) => ({
+      background: getComputedStyle(element).backgroundColor,
+      train: getComputedStyle(element.querySelector('.u-legend .u-series:nth-child(2) .u-marker')!).borderColor,
+    }));
+    expect(chart).toEqual(scheme === 'dark' ? { background: 'rgb(32, 35, 42)', train: 'rgb(143, 176, 255)' } : { background: 'rgb(246, 247, 249)', train: 'rgb(47, 91, 211)' });
+    await panel.screenshot({ path: path.join(ROOT, 'test-results', `${browserName}-train-${scheme}.png`), fullPage: true });
   }
 
   beforeAll(async () => {
