@@ -41,8 +41,9 @@ describe.each(E2E_BROWSERS)('Spotter in %s: teach your own labels', (browserName
     await spotter.chooseMenuItem(page, selector, { srcUrl, mediaType: 'image' });
     const overlay = await waitForSettledOverlay(page, 30_000, spotter.overlays);
     if (screenshot) {
+      // The photo and the panel beside it (it goes beside an image smaller than itself).
       const box = (await (await page.$(selector))!.boundingBox())!;
-      await page.screenshot({ path: path.join(SCREENSHOTS, screenshot), clip: { x: Math.max(0, box.x - 10), y: Math.max(0, box.y - 10), width: 280, height: 300 } });
+      await page.screenshot({ path: path.join(SCREENSHOTS, screenshot), clip: { x: Math.max(0, box.x - 10), y: Math.max(0, box.y - 10), width: box.width + 270, height: Math.max(box.height + 20, 300) } });
     }
     await page.keyboard.press('Escape');
     await expect.poll(() => spotter.overlays(page).then((o) => o.length)).toBe(0);
