@@ -113,9 +113,11 @@ export class BrowserEngineHost {
     const modelReady = this.engine.ready();
     modelReady.catch(() => undefined); // reported below when awaited; avoid an unhandled rejection if the fetch fails first
     const blob = await fetchImageBlob(source);
+    // Checked while the image decodes; a file it cannot read is simply not called incomplete.
+    const cutShort = isCutShort(blob).catch(() => false);
     const bitmap = await decodeImage(blob, source.url);
     try {
-      const notice = isCutShort(new Uint8Array(await blob.arrayBuffer())) ? CUT_SHORT_NOTICE : undefined;
+      const notice = (await cutShort) ? CUT_SHORT_NOTICE : undefined;
       await modelReady;
       return await use(bitmap, notice);
     } finally {

@@ -4,23 +4,29 @@ import { imageTypeOf } from '../shared/image-type';
  * Whether an image file stops before its format's end: a download cut off, a file half-written.
  * Browsers still show (and Spotter still reads) the part that arrived, so the labels are for a
  * partial picture: the user is told. Checks the formats whose end is marked (JPEG, PNG, GIF,
- * WebP); for others (BMP, AVIF, SVG) it cannot tell and says false.
+ * WebP); for others (BMP, AVIF, SVG) it cannot tell and says false. Reads the whole file only
+ * where the format needs it (JPEG, PNG).
  */
-export function isCutShort(bytes: Uint8Array): boolean {
-  switch (imageTypeOf(bytes)) {
+export async function isCutShort(file: Blob): Promise<boolean> {
+  const head = await bytesOf(file.slice(0, 16));
+  switch (imageTypeOf(head)) {
     case 'image/jpeg':
-      return !jpegReachesEnd(bytes);
+      return !jpegReachesEnd(await bytesOf(file));
     case 'image/png':
-      return !pngReachesEnd(bytes);
+      return !pngReachesEnd(await bytesOf(file));
     case 'image/gif':
       // The trailer byte; anything after it is rare in GIFs.
-      return bytes[bytes.length - 1] !== 0x3b;
+      return (await bytesOf(file.slice(-1)))[0] !== 0x3b;
     case 'image/webp':
       // RIFF's own length field counts the bytes after the first 8.
-      return bytes.length < 8 + new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(4, true);
+      return file.size < 8 + new DataView(head.buffer, head.byteOffset, head.byteLength).getUint32(4, true);
     default:
       return false;
   }
+}
+
+async function bytesOf(blob: Blob): Promise<Uint8Array> {
+  return new Uint8Array(await blob.arrayBuffer());
 }
 
 /**
