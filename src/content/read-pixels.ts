@@ -2,8 +2,7 @@ import { SpotterError } from '../shared/errors';
 import { MAX_IMAGE_BYTES, MAX_IMAGE_URL_LENGTH, type ImageSource } from '../shared/protocol';
 import { decodeSize } from '../shared/image-size';
 import { isFlat } from '../shared/flat-colour';
-import { imageTypeOf } from '../shared/image-type';
-import { readAsDataUrl } from './data-url';
+import { asImageBlob, readAsDataUrl } from './data-url';
 import type { ImageTarget } from './find-image';
 import { drawingDataUrl } from './svg-drawing';
 
@@ -49,13 +48,9 @@ async function blobUrlToDataUrl(url: string): Promise<string> {
     throw new SpotterError('network', 'This blob: image is no longer available (the page has released it).');
   }
   if (blob.size > MAX_IMAGE_BYTES) throw new SpotterError('too-large', 'The image is too large (over 32 MB).');
-  if (!blob.type.startsWith('image/')) {
-    // Pages often make blobs without a type (new Blob([bytes])); the browser shows them by their bytes, so look at those.
-    const sniffed = blob.type === '' || blob.type === 'application/octet-stream' ? imageTypeOf(new Uint8Array(await blob.slice(0, 16).arrayBuffer())) : null;
-    if (!sniffed) throw new SpotterError('not-image', `This blob: URL does not hold an image${blob.type ? ` (${blob.type})` : ''}.`);
-    blob = new Blob([blob], { type: sniffed });
-  }
-  return readAsDataUrl(blob).catch(() => {
+  const image = await asImageBlob(blob);
+  if (!image) throw new SpotterError('not-image', `This blob: URL does not hold an image${blob.type ? ` (${blob.type})` : ''}.`);
+  return readAsDataUrl(image).catch(() => {
     throw new SpotterError('unreadable', 'This blob: image could not be read.');
   });
 }

@@ -7,8 +7,7 @@
  */
 import { SpotterError } from '../shared/errors';
 import { MAX_IMAGE_BYTES, MAX_IMAGE_URL_LENGTH } from '../shared/protocol';
-import { imageTypeOf } from '../shared/image-type';
-import { readAsDataUrl } from './data-url';
+import { asImageBlob, readAsDataUrl } from './data-url';
 
 const SVG_NS = 'http://www.w3.org/2000/svg';
 
@@ -190,7 +189,6 @@ async function inlinePictures(copy: SVGSVGElement, base: string): Promise<void> 
 async function pictureDataUrl(url: URL): Promise<string | null> {
   const blob = await fetchAsPage(url);
   if (!blob) return null;
-  const type = blob.type.startsWith('image/') ? blob.type : imageTypeOf(new Uint8Array(await blob.slice(0, 16).arrayBuffer()));
-  if (!type) return null;
-  return readAsDataUrl(blob.type === type ? blob : new Blob([blob], { type })).catch(() => null);
+  const image = await asImageBlob(blob);
+  return image ? readAsDataUrl(image).catch(() => null) : null;
 }

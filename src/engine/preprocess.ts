@@ -36,29 +36,23 @@ export interface PixelGrid {
   data: ArrayLike<number>;
 }
 
-/** What the engine is given: a decoded bitmap, raw RGBA pixels, or an [h, w, 3|4] tensor (which the caller still owns). */
-export type PixelSource = tf.Tensor3D | ImageBitmap | { width: number; height: number; data: ArrayLike<number> };
+/** What the engine is given: a decoded bitmap, raw pixels (RGBA unless they say otherwise), or an [h, w, 3|4] tensor (which the caller still owns). */
+export type PixelSource = tf.Tensor3D | ImageBitmap | { width: number; height: number; channels?: 3 | 4; data: ArrayLike<number> };
 
 /** The pixels of any PixelSource. Bitmaps are read through a 2D canvas, as tf.browser.fromPixels reads them on WASM. */
 export async function pixelGridOf(source: PixelSource): Promise<PixelGrid> {
-  if (source instanceof tf.Tensor) {
-    const [height, width, channels] = source.shape;
-    if (channels !== 3 && channels !== 4) throw new RangeError(`expected RGB or RGBA pixels, got ${channels} channels`);
-    return checked({ width, height, channels, data: await source.data() });
-  }
-  const { width, height } = source;
+  const [height, width, channels] = source instanceof tf.Tensor ? source.shape : [source.height, source.width, 'data' in source ? (source.channels ?? 4) : 4];
   if (!(width > 0 && height > 0)) throw new RangeError(`image has no pixels (${width}x${height})`);
-  if ('data' in source) return checked({ width, height, channels: 4, data: source.data });
+  if (channels !== 3 && channels !== 4) throw new RangeError(`expected RGB or RGBA pixels, got ${channels} channels`);
+  if (source instanceof tf.Tensor || 'data' in source) {
+    const data = source instanceof tf.Tensor ? await source.data() : source.data;
+    if (data.length < width * height * channels) throw new RangeError(`${width}x${height} pixels need more than ${data.length} values`);
+    return { width, height, channels, data };
+  }
   const context = new OffscreenCanvas(width, height).getContext('2d', { willReadFrequently: true });
   if (!context) throw new Error('no 2D canvas to read the image pixels');
   context.drawImage(source, 0, 0);
-  return { width, height, channels: 4, data: context.getImageData(0, 0, width, height).data };
-}
-
-function checked(grid: PixelGrid): PixelGrid {
-  if (!(grid.width > 0 && grid.height > 0)) throw new RangeError(`image has no pixels (${grid.width}x${grid.height})`);
-  if (grid.data.length < grid.width * grid.height * grid.channels) throw new RangeError(`${grid.width}x${grid.height} pixels need more than ${grid.data.length} values`);
-  return grid;
+  return { width, height, channels, data: context.getImageData(0, 0, width, height).data };
 }
 
 /** One square view of an image for the model: a crop, optionally mirrored and brightened (distort.ts). */

@@ -130,6 +130,9 @@ describe('pixelGridOf', () => {
     expect(Array.from((await pixelGridOf(rgb)).data)).toEqual([1, 2, 3, 4, 5, 6]);
     const raw = { width: 1, height: 1, data: Uint8ClampedArray.from([9, 8, 7, 255]) };
     expect(await pixelGridOf(raw)).toEqual({ width: 1, height: 1, channels: 4, data: raw.data });
+    // Raw pixels are RGBA unless they say otherwise.
+    expect(await pixelGridOf({ width: 1, height: 1, channels: 3, data: [9, 8, 7] })).toEqual({ width: 1, height: 1, channels: 3, data: [9, 8, 7] });
+    await expect(pixelGridOf({ width: 1, height: 1, data: [9, 8, 7] })).rejects.toThrow(/need more than 3 values/);
     await expect(pixelGridOf({ width: 0, height: 0, data: new Uint8ClampedArray(0) })).rejects.toThrow(/no pixels/);
     await expect(pixelGridOf({ width: 4, height: 4, data: new Uint8ClampedArray(8) })).rejects.toThrow(/need more than 8 values/);
     const grey = tf.zeros([2, 2, 1], 'int32') as tf.Tensor3D;
