@@ -1,6 +1,7 @@
 /**
  * Finding what the user right-clicked. The browser tells us the URL for <img> and <video>;
- * for canvases, inline SVG drawings and CSS backgrounds we look under the cursor ourselves.
+ * for canvases, inline SVG drawings and CSS backgrounds (also on ::before / ::after) we look under
+ * the cursor ourselves.
  */
 import { shadowRootOf } from './shadow-roots';
 
@@ -70,7 +71,8 @@ const isCanvas = (el: Element): el is HTMLCanvasElement => el.localName === 'can
 /** The outermost <svg> of an inline drawing (a nested <svg> is part of it). */
 const isDrawing = (el: Element): el is SVGSVGElement => el.localName === 'svg' && el.namespaceURI === 'http://www.w3.org/2000/svg' && !(el as SVGSVGElement).ownerSVGElement;
 
-export function asImageTarget(element: Element): ImageTarget | null {
+/** withPseudoElements: also look at ::before / ::after (two more style lookups). */
+export function asImageTarget(element: Element, withPseudoElements = true): ImageTarget | null {
   if (isImg(element)) {
     const url = element.currentSrc || element.src;
     return url ? { kind: 'img', element, url } : null;
@@ -78,9 +80,30 @@ export function asImageTarget(element: Element): ImageTarget | null {
   if (isVideo(element)) return { kind: 'video', element };
   if (isCanvas(element)) return { kind: 'canvas', element };
   if (isDrawing(element)) return { kind: 'svg', element };
-  const view = element.ownerDocument.defaultView ?? window;
-  const url = backgroundImageUrl(view.getComputedStyle(element).backgroundImage);
+  const url = cssPictureUrl(element, withPseudoElements);
   return url ? { kind: 'background', element, url } : null;
+}
+
+/** Pseudo-element boxes smaller than this on a side are icons and bullets, not pictures. */
+const MIN_PSEUDO_SIDE = 48;
+
+/**
+ * The picture CSS draws on the element: its own background, else a ::before / ::after box with a
+ * background (how many sites draw hero and card images, so that no <img> is under the cursor).
+ */
+function cssPictureUrl(element: Element, withPseudoElements: boolean): string | null {
+  const view = element.ownerDocument.defaultView ?? window;
+  const own = backgroundImageUrl(view.getComputedStyle(element).backgroundImage);
+  if (own || !withPseudoElements) return own;
+  for (const pseudo of ['::before', '::after']) {
+    const style = view.getComputedStyle(element, pseudo);
+    // content 'none'/'normal': the pseudo-element has no box, whatever its background says.
+    if (style.content === 'none' || style.content === 'normal') continue;
+    const url = backgroundImageUrl(style.backgroundImage);
+    // A box the browser lays out has its width and height resolved to px; an inline one says 'auto'.
+    if (url && Math.min(parseFloat(style.width), parseFloat(style.height)) >= MIN_PSEUDO_SIDE) return url;
+  }
+  return null;
 }
 
 /**

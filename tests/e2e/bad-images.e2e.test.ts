@@ -25,6 +25,8 @@ interface BadImageCase {
   unlisted?: boolean;
   /** Labels come with this notice (overlay and card); every other case has none. */
   notice?: string;
+  /** The picture's address, where the element is not an <img> (the popup card shows it). */
+  url?: string;
 }
 
 const CUT_SHORT = 'Only part of this image file arrived: these labels are for the part shown.';
@@ -40,6 +42,12 @@ const CASES: BadImageCase[] = [
   { id: 'sprite-photo', context: 'page', label: 'giant panda' },
   // A small inline icon over a photo stands for the photo.
   { id: 'icon-over-photo', context: 'page', label: 'zebra' },
+  // As many sites draw cards and heroes: the picture is the background of the link's ::before box (was "No image here").
+  { id: 'pseudo-background', context: 'page', label: 'school bus', url: '/photos/imagenet_n04146614_school_bus.jpg' },
+  // A photo under a transparent layer, as galleries guard theirs: the browser reports no image there.
+  { id: 'covered-photo', context: 'page', label: 'teapot', url: '/photos/imagenet_n04398044_teapot.jpg' },
+  // A 16 px ::before icon on a wide element is no picture: Spotter says there is none rather than label the icon.
+  { id: 'pseudo-icon', context: 'page', error: /^No image here/, unlisted: true, url: '/bad/icon.png' },
   // Cut short: Firefox showed the top part and classified it; Chromium said "not an image". Both now label the part shown, and say so.
   { id: 'truncated-jpeg', context: 'image', label: 'giant panda', notice: CUT_SHORT },
   { id: 'corrupt-jpeg', context: 'image', error: /^This JPEG image is damaged or incomplete, so it cannot be decoded\.$/, unlisted: true },
@@ -69,6 +77,11 @@ const PAGE = `<!doctype html><html><head><meta charset="utf-8"><style>
   img, svg { width: 240px; height: 180px; display: block; object-fit: cover; }
   .sky { fill: rgb(${SKY}); } .ground { fill: rgb(${GROUND}); }
   #icon-over-photo { position: absolute; left: 8px; top: 8px; width: 24px; height: 24px; }
+  .card { display: block; position: relative; width: 240px; height: 180px; color: #fff; font: bold 20px sans-serif; }
+  .card::before { content: ''; position: absolute; inset: 0; z-index: -1; background: url(/photos/imagenet_n04146614_school_bus.jpg) center / cover; }
+  .cover { position: absolute; inset: 0; background: transparent; }
+  .with-icon { width: 240px; height: 60px; }
+  .with-icon::before { content: ''; display: inline-block; width: 16px; height: 16px; background: url(/bad/icon.png) center / cover; }
 </style></head><body>
 ${SPRITE}
 <figure><img id="viewbox-only-svg" src="/bad/viewbox-only.svg"></figure>
@@ -87,6 +100,9 @@ ${SPRITE}
 <figure><img id="animated-gif" src="/bad/animated.gif"></figure>
 <figure><img id="webp" src="/bad/panda.webp"></figure>
 <figure><img id="big-jpeg" src="/bad/big.jpg"></figure>
+<figure><a class="card" id="pseudo-background" href="#bus">A day out</a></figure>
+<figure><img src="/photos/imagenet_n04398044_teapot.jpg"><div class="cover" id="covered-photo"></div></figure>
+<figure><p class="with-icon" id="pseudo-icon">Listed with an icon</p></figure>
 <figure><svg id="svg-photo" viewBox="0 0 240 180"><clipPath id="rounded"><rect width="240" height="180" rx="16"/></clipPath>
   <image href="/photos/imagenet_n02510455_giant_panda.jpg" width="240" height="180" preserveAspectRatio="xMidYMid slice" clip-path="url(#rounded)"/></svg></figure>
 <figure><svg id="sprite-photo" viewBox="0 0 240 180"><use href="/bad/sprite.svg#panda" width="240" height="180"/></svg></figure>
@@ -117,6 +133,7 @@ describe.each(E2E_BROWSERS)('Spotter in %s: unusual and broken images', (browser
       '/bad/corrupt.jpg': { type: 'image/jpeg', body: () => corrupt },
       '/bad/sign-in.png': { type: 'image/png', body: () => '<!doctype html><html><body><h1>Please sign in</h1></body></html>' },
       '/bad/one-pixel.png': { type: 'image/png', body: () => png(1, 1, () => [200, 30, 30]) },
+      '/bad/icon.png': { type: 'image/png', body: () => png(16, 16, (x, y) => (x + y < 16 ? [200, 30, 30] : [30, 30, 200])) },
       '/bad/solid.png': { type: 'image/png', body: () => png(200, 150, () => [40, 120, 200]) },
       '/bad/tiny.avif': { type: 'image/avif', body: () => Buffer.from(TINY_AVIF, 'base64') },
       '/bad/animated.gif': {
@@ -212,7 +229,8 @@ describe.each(E2E_BROWSERS)('Spotter in %s: unusual and broken images', (browser
     );
     const sources = await page.$$eval('img[id]', (images) => Object.fromEntries(images.map((img) => [img.id, (img as HTMLImageElement).currentSrc])));
     const drawingCards = cards.filter((card) => card.url.startsWith('svg:'));
-    const cardOf = (testCase: BadImageCase) => (DRAWINGS.includes(testCase.id) ? drawingCards[DRAWINGS.indexOf(testCase.id)] : cards.find((card) => card.url === sources[testCase.id]));
+    const cardOf = (testCase: BadImageCase) =>
+      DRAWINGS.includes(testCase.id) ? drawingCards[DRAWINGS.indexOf(testCase.id)] : cards.find((card) => (testCase.url ? card.url.endsWith(testCase.url) : card.url === sources[testCase.id]));
     for (const testCase of CASES.filter((c) => c.id !== 'icon-over-photo')) {
       const card = cardOf(testCase);
       if (testCase.unlisted) {
