@@ -54,7 +54,27 @@ export function findImageTarget(context: ClickContext, doc: Document = document)
     }
     return target;
   }
-  return icon;
+  return icon ?? (context.point ? mediaHitTestingSkips(context.point, doc) : null);
+}
+
+/**
+ * A picture under the cursor that hit testing skips: `pointer-events: none`, which some galleries
+ * set on their photos so that clicks reach the link around them (the browser's menu then sees no
+ * image either). The last visible one in document order, as that one is painted on top.
+ */
+function mediaHitTestingSkips(point: { x: number; y: number }, doc: Document): ImageTarget | null {
+  const view = doc.defaultView ?? window;
+  let found: ImageTarget | null = null;
+  for (const element of doc.querySelectorAll('img, video, canvas, svg')) {
+    const box = element.getBoundingClientRect();
+    if (point.x < box.left || point.x >= box.right || point.y < box.top || point.y >= box.bottom) continue;
+    // Anything else there was hit, so elementsAt has seen it already.
+    if (view.getComputedStyle(element).pointerEvents !== 'none') continue;
+    if (!element.checkVisibility({ opacityProperty: true, visibilityProperty: true })) continue;
+    const target = asImageTarget(element);
+    if (target && !(target.kind === 'svg' && isIcon(target.element))) found = target;
+  }
+  return found;
 }
 
 /** Inline drawings smaller than this on a side are icons. */

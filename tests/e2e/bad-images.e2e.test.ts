@@ -46,6 +46,8 @@ const CASES: BadImageCase[] = [
   { id: 'pseudo-background', context: 'page', label: 'school bus', url: '/photos/imagenet_n04146614_school_bus.jpg' },
   // A photo under a transparent layer, as galleries guard theirs: the browser reports no image there.
   { id: 'covered-photo', context: 'page', label: 'teapot', url: '/photos/imagenet_n04398044_teapot.jpg' },
+  // A photo with pointer-events: none inside a link, so that clicks reach the link: hit testing (the browser's menu too) skips it.
+  { id: 'unhittable-photo', context: 'page', label: 'airliner', url: '/photos/imagenet_n02690373_airliner.jpg' },
   // A 16 px ::before icon on a wide element is no picture: Spotter says there is none rather than label the icon.
   { id: 'pseudo-icon', context: 'page', error: /^No image here/, unlisted: true, url: '/bad/icon.png' },
   // Cut short: Firefox showed the top part and classified it; Chromium said "not an image". Both now label the part shown, and say so.
@@ -81,6 +83,7 @@ const PAGE = `<!doctype html><html><head><meta charset="utf-8"><style>
   .card::before { content: ''; position: absolute; inset: 0; z-index: -1; background: url(/photos/imagenet_n04146614_school_bus.jpg) center / cover; }
   .cover { position: absolute; inset: 0; background: transparent; }
   .with-icon { width: 240px; height: 60px; }
+  .frame { display: block; width: 240px; height: 180px; } .frame img { pointer-events: none; }
   .with-icon::before { content: ''; display: inline-block; width: 16px; height: 16px; background: url(/bad/icon.png) center / cover; }
 </style></head><body>
 ${SPRITE}
@@ -102,6 +105,7 @@ ${SPRITE}
 <figure><img id="big-jpeg" src="/bad/big.jpg"></figure>
 <figure><a class="card" id="pseudo-background" href="#bus">A day out</a></figure>
 <figure><img src="/photos/imagenet_n04398044_teapot.jpg"><div class="cover" id="covered-photo"></div></figure>
+<figure><a class="frame" id="unhittable-photo" href="#plane"><img src="/photos/imagenet_n02690373_airliner.jpg"></a></figure>
 <figure><p class="with-icon" id="pseudo-icon">Listed with an icon</p></figure>
 <figure><svg id="svg-photo" viewBox="0 0 240 180"><clipPath id="rounded"><rect width="240" height="180" rx="16"/></clipPath>
   <image href="/photos/imagenet_n02510455_giant_panda.jpg" width="240" height="180" preserveAspectRatio="xMidYMid slice" clip-path="url(#rounded)"/></svg></figure>
