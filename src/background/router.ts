@@ -1,8 +1,10 @@
 import browser, { type Runtime } from 'webextension-polyfill';
-import { toErrorInfo } from '../shared/errors';
+import { SpotterError, toErrorInfo } from '../shared/errors';
+import { sendToContentScript } from '../shared/content-script';
 import { BackgroundRequestSchema, isAddressedToEngine, LABEL_CHANGING_REQUESTS, parseMessage, type BackgroundRequest, type ChangeNotice, type RequestType } from '../shared/protocol';
 import { rejection, type Response } from '../shared/respond';
 import { isOwnContentScript, isOwnExtensionPage } from '../shared/senders';
+import { readScreen } from './screen-capture';
 import { takeTicket } from './ticket-store';
 import type { EngineClient } from './engine-client';
 
@@ -21,7 +23,8 @@ export function listenForRequests(engine: EngineClient, onChanged: (what: Change
     if (!allowed) return Promise.resolve(rejection(`"${parsed.value.type}" is not allowed from this sender.`));
     const request = fromPage ? stampedBySender(parsed.value, sender) : parsed.value;
     const permitted = fromPage ? allowedByMenuClick(request, sender) : Promise.resolve(true);
-    return permitted.then((ok) => (ok ? engine.request(request) : rejection('Spotter acts on a page only right after you choose it in the right-click menu. Right-click the image again.'))).then(
+    const refused = rejection('Spotter acts on a page only right after you choose it in the right-click menu. Right-click the image again.');
+    return permitted.then(async (ok) => (ok ? engine.request(fromPage ? await withScreenRead(request, sender) : request) : refused)).then(
       (response) => {
         if (response.ok && LABEL_CHANGING_REQUESTS.includes(request.type)) onChanged('labels');
         if (response.ok && request.type === 'train') onChanged('training');
@@ -31,6 +34,22 @@ export function listenForRequests(engine: EngineClient, onChanged: (what: Change
       (error: unknown) => ({ ok: false as const, error: toErrorInfo(error) }),
     );
   });
+}
+
+/**
+ * A content script's screen area becomes the picture the screen shows there (screen-capture.ts),
+ * read from the sender's own tab. The content script hid its overlays for this; it is told when
+ * they may show again.
+ */
+async function withScreenRead(request: BackgroundRequest, sender: Runtime.MessageSender): Promise<BackgroundRequest> {
+  if (!('source' in request) || !('screen' in request.source)) return request;
+  const tab = sender.tab;
+  if (tab?.id === undefined) throw new SpotterError('bad-message', 'Only a page can ask Spotter to read its screen.');
+  try {
+    return { ...request, source: await readScreen(request.source, tab.id) };
+  } finally {
+    sendToContentScript(tab.id, sender.frameId ?? 0, { type: 'screen-read' }).catch(() => undefined);
+  }
 }
 
 /** Uses up the ticket the user's menu click issued for this tab and frame (command-tickets.ts). */

@@ -5,12 +5,12 @@
 import browser, { type Runtime } from 'webextension-polyfill';
 import { ask } from '../shared/client';
 import { SpotterError, toErrorInfo } from '../shared/errors';
-import { ContentCommandSchema, parseMessage, type ContentCommand } from '../shared/protocol';
+import { ContentCommandSchema, parseMessage, type ContentCommand, type ImageSource, type ScreenSource } from '../shared/protocol';
 import { isOwnExtensionPage } from '../shared/senders';
 import { PageImageRegistry } from './collect-images';
 import { findImageTarget, type ClickContext, type ImageTarget } from './find-image';
 import { ImageOverlay } from './overlay';
-import { toImageSource } from './read-pixels';
+import { screenAreaOf, toImageSource, UncopyablePixels } from './read-pixels';
 
 let lastClick: Pick<ClickContext, 'point' | 'element'> = { point: null, element: null };
 const overlays = new Map<Element, ImageOverlay>();
@@ -58,6 +58,9 @@ async function handle(command: ContentCommand): Promise<unknown> {
       return toImageSource(registered(command.imageId));
     case 'describe-overlays':
       return [...overlays.values()].map((overlay) => overlay.describe());
+    case 'screen-read':
+      for (const overlay of overlays.values()) overlay.setHidden(false);
+      return true;
     case 'highlight-image': {
       const { element } = registered(command.imageId);
       element.scrollIntoView({ block: 'center', inline: 'center' });
@@ -92,7 +95,7 @@ async function classifyTarget(command: Extract<ContentCommand, { type: 'classify
   if (!target) return;
   const overlay = openOverlay(target.element);
   try {
-    const result = await ask({ type: 'classify-image', source: await toImageSource(target) });
+    const result = await withSourceOf(target, (source) => ask({ type: 'classify-image', source }));
     overlay.show({ phase: 'done', result });
   } catch (error) {
     overlay.show({ phase: 'error', message: toErrorInfo(error).message });
@@ -106,12 +109,42 @@ async function labelTarget(command: Extract<ContentCommand, { type: 'label-targe
   if (!label) return; // the user cancelled
   const overlay = openOverlay(target.element);
   try {
-    const example = await ask({ type: 'add-example', source: await toImageSource(target), label, pageUrl: location.href });
+    const example = await withSourceOf(target, (source) => ask({ type: 'add-example', source, label, pageUrl: location.href }));
     overlay.show({ phase: 'saved', label: example.label });
   } catch (error) {
     overlay.show({ phase: 'error', message: toErrorInfo(error).message });
   }
 }
+
+/**
+ * Sends a request about the clicked image. A canvas or video whose pixels the page lets no one
+ * copy goes as its area of the screen, which the background reads: Spotter's overlays stay out of
+ * that picture until it is taken ('screen-read').
+ */
+async function withSourceOf<T>(target: ImageTarget, send: (source: ImageSource | ScreenSource) => Promise<T>): Promise<T> {
+  let source: ImageSource;
+  try {
+    source = await toImageSource(target);
+  } catch (error) {
+    const screen = error instanceof UncopyablePixels ? screenAreaOf(target.element) : null;
+    if (!screen) throw error;
+    for (const overlay of overlays.values()) overlay.setHidden(true);
+    try {
+      await afterNextPaint();
+      return await send({ screen });
+    } finally {
+      for (const overlay of overlays.values()) overlay.setHidden(false);
+    }
+  }
+  return send(source);
+}
+
+/** Resolves once a frame without the hidden overlays has been painted (or soon, in a tab that paints none). */
+const afterNextPaint = () =>
+  new Promise<void>((resolve) => {
+    requestAnimationFrame(() => requestAnimationFrame(() => resolve()));
+    setTimeout(resolve, 200);
+  });
 
 function openOverlay(element: Element): ImageOverlay {
   overlays.get(element)?.close();

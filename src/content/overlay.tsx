@@ -163,6 +163,11 @@ export class ImageOverlay {
     if (state.phase === 'highlight') setTimeout(() => this.close(), HIGHLIGHT_MS);
   }
 
+  /** Kept out of the picture while the background reads the screen under it (screen-capture.ts). */
+  setHidden(hidden: boolean): void {
+    this.host.style.setProperty('visibility', hidden ? 'hidden' : 'visible', 'important');
+  }
+
   /** What this overlay shows, as a person would read it. */
   describe(): { state: string; labels: { kind: string; label: string; probability: number; text: string }[]; error: string | null; text: string; frameStyle: string | null } {
     const panel = this.root.querySelector('section');

@@ -1,5 +1,5 @@
 import { SpotterError } from '../shared/errors';
-import { MAX_IMAGE_BYTES, MAX_IMAGE_URL_LENGTH, type ImageSource } from '../shared/protocol';
+import { MAX_IMAGE_BYTES, MAX_IMAGE_URL_LENGTH, type ImageSource, type ScreenArea } from '../shared/protocol';
 import { decodeSize } from '../shared/image-size';
 import { isFlat } from '../shared/flat-colour';
 import { asImageBlob, readAsDataUrl } from './data-url';
@@ -55,6 +55,41 @@ async function blobUrlToDataUrl(url: string): Promise<string> {
   });
 }
 
+/**
+ * The page lets no one copy these pixels (another site's picture or video, or WebGL's cleared
+ * buffer reads back blank), though the screen shows them: a right-click reads them from the screen.
+ */
+export class UncopyablePixels extends SpotterError {
+  constructor(message: string) {
+    super('unreadable', message);
+  }
+}
+
+/**
+ * Where the element shows on the screen, in CSS px of the top frame's viewport; null where that
+ * cannot be known (a frame inside another site's page cannot see where it sits).
+ */
+export function screenAreaOf(element: Element): ScreenArea | null {
+  const box = element.getBoundingClientRect();
+  let { left, top } = box;
+  let view: Window | null = element.ownerDocument.defaultView;
+  try {
+    while (view && view !== view.top) {
+      const frame = view.frameElement;
+      if (!frame) return null; // cross-origin parent
+      const frameBox = frame.getBoundingClientRect();
+      // The frame's content starts inside its border and padding.
+      left += frameBox.left + frame.clientLeft + parseFloat(view.parent.getComputedStyle(frame).paddingLeft);
+      top += frameBox.top + frame.clientTop + parseFloat(view.parent.getComputedStyle(frame).paddingTop);
+      view = view.parent;
+    }
+  } catch {
+    return null;
+  }
+  if (!view) return null;
+  return { left, top, width: box.width, height: box.height, viewportWidth: view.innerWidth, viewportHeight: view.innerHeight };
+}
+
 /** Copies the pixels of a canvas or the current video frame, scaled to at most 1024 px. */
 function snapshot(source: HTMLCanvasElement | HTMLVideoElement, width: number, height: number, what: 'canvas' | 'video'): string {
   if (width === 0 || height === 0) throw new SpotterError('no-image', `This ${what} is empty.`);
@@ -71,16 +106,14 @@ function snapshot(source: HTMLCanvasElement | HTMLVideoElement, width: number, h
     flat = isBlankSnapshot(copy);
   } catch (error) {
     if (!(error instanceof Error && error.name === 'SecurityError')) throw error;
-    throw new SpotterError(
-      'unreadable',
+    throw new UncopyablePixels(
       what === 'canvas'
         ? 'This canvas cannot be read: the page drew an image from another site on it.'
         : 'This video comes from another site that does not allow reading its frames.',
     );
   }
   if (flat) {
-    throw new SpotterError(
-      'unreadable',
+    throw new UncopyablePixels(
       what === 'canvas'
         ? 'This canvas is blank to Spotter (one flat colour): nothing to classify. Pages that draw with WebGL may not let their pixels be copied.'
         : 'This video frame is blank to Spotter (one flat colour): nothing to classify. Protected videos do not let their frames be copied.',

@@ -5,11 +5,12 @@
  */
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { SpotterError } from '../shared/errors';
-import type { BackgroundRequest, ClassifyResult, Dataset, ImageSource, RequestOf, RequestType, ResultOf, TrainingState, UserPrediction } from '../shared/protocol';
+import type { BackgroundRequest, ClassifyResult, Dataset, ImageSource, RequestOf, RequestType, ResultOf, ScreenSource, TrainingState, UserPrediction } from '../shared/protocol';
 import { storedBackendChoice } from '../storage/backend-choice';
 import type { ExampleMeta, ExampleRecord } from '../storage/database';
 import { addExample, allExamples, deleteExample, deleteLabel, exampleList, renameLabel, replaceEverything } from '../storage/dataset';
-import { parseDataset, toBase64 } from '../storage/dataset-file';
+import { parseDataset } from '../storage/dataset-file';
+import { toBase64 } from '../shared/base64';
 import { deleteHead, loadHead, saveHead } from '../storage/head-store';
 import { takeStagedImport } from '../storage/import-staging';
 import { distortionSeedOf } from './distort';
@@ -50,12 +51,12 @@ export class BrowserEngineHost {
   async handle(request: BackgroundRequest): Promise<unknown> {
     switch (request.type) {
       case 'classify-image':
-        return this.classify(request.source);
+        return this.classify(readable(request.source));
       case 'get-status':
         if (request.warmUp) await this.engine.ready().catch(() => undefined);
         return this.engine.status;
       case 'add-example':
-        return summary(await this.addExample(request.source, request.label, request.pageUrl));
+        return summary(await this.addExample(readable(request.source), request.label, request.pageUrl));
       case 'list-dataset':
         return this.dataset();
       case 'delete-example':
@@ -280,4 +281,10 @@ export function userPrediction(scores: readonly { label: string; probability: nu
 
 function summary(example: ExampleMeta): ResultOf<'add-example'> {
   return { id: example.id!, label: example.label, thumbnail: example.thumbnail, imageUrl: example.imageUrl, pageUrl: example.pageUrl, createdAt: example.createdAt };
+}
+
+/** The background turns screen areas into pictures before they come here (background/screen-capture.ts). */
+function readable(source: ImageSource | ScreenSource): ImageSource {
+  if ('url' in source) return source;
+  throw new SpotterError('bad-message', 'The engine cannot read the screen: screen areas go through the background.');
 }

@@ -31,6 +31,22 @@ export const ImageSourceSchema = v.object({
 });
 export type ImageSource = v.InferOutput<typeof ImageSourceSchema>;
 
+const Coordinate = v.pipe(v.number(), v.finite());
+const Extent = v.pipe(v.number(), v.finite(), v.minValue(1));
+/** A box in CSS px of the top frame's viewport, with that viewport's size (the capture's scale). */
+export const ScreenAreaSchema = v.object({ left: Coordinate, top: Coordinate, width: Extent, height: Extent, viewportWidth: Extent, viewportHeight: Extent });
+export type ScreenArea = v.InferOutput<typeof ScreenAreaSchema>;
+
+/**
+ * What the screen shows in an area of the tab: for a canvas or video whose pixels the page lets
+ * no one copy (WebGL, another site's picture drawn on a canvas, another site's video). Only a
+ * content script sends it, after a menu click; the background reads the screen and hands the
+ * engine an ImageSource, so the engine never sees this.
+ */
+export const ScreenSourceSchema = v.object({ screen: ScreenAreaSchema, pageUrl: v.optional(v.pipe(v.string(), v.maxLength(8192))) });
+export type ScreenSource = v.InferOutput<typeof ScreenSourceSchema>;
+const RequestImageSourceSchema = v.union([ImageSourceSchema, ScreenSourceSchema]);
+
 const ImagenetLabelSchema = v.object({
   label: v.string(),
   fullName: v.string(),
@@ -154,9 +170,9 @@ export type Dataset = v.InferOutput<typeof DatasetSchema>;
 
 // ── Content script or popup → background (and, wrapped, background → engine host) ─
 export const BackgroundRequestSchema = v.variant('type', [
-  v.object({ type: v.literal('classify-image'), source: ImageSourceSchema }),
+  v.object({ type: v.literal('classify-image'), source: RequestImageSourceSchema }),
   v.object({ type: v.literal('get-status'), warmUp: v.boolean() }),
-  v.object({ type: v.literal('add-example'), source: ImageSourceSchema, label: LabelName, pageUrl: v.string() }),
+  v.object({ type: v.literal('add-example'), source: RequestImageSourceSchema, label: LabelName, pageUrl: v.string() }),
   v.object({ type: v.literal('list-dataset') }),
   v.object({ type: v.literal('delete-example'), id: v.number() }),
   v.object({ type: v.literal('rename-label'), from: v.string(), to: LabelName }),
@@ -245,6 +261,8 @@ export const ContentCommandSchema = v.variant('type', [
   v.object({ type: v.literal('highlight-image'), imageId: v.string() }),
   /** What the open overlays show, read from their closed shadow roots (for Spotter's pages and tests). */
   v.object({ type: v.literal('describe-overlays') }),
+  /** The screen was read for this frame's request: its overlays, hidden meanwhile, may show again. */
+  v.object({ type: v.literal('screen-read') }),
 ]);
 export type ContentCommand = v.InferOutput<typeof ContentCommandSchema>;
 
@@ -254,6 +272,7 @@ export const CONTENT_RESULT_SCHEMAS = {
   'collect-images': v.array(PageImageSchema),
   'resolve-image': ImageSourceSchema,
   'highlight-image': v.boolean(),
+  'screen-read': v.boolean(),
   'describe-overlays': v.array(
     v.object({
       state: v.string(),

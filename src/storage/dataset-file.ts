@@ -6,26 +6,13 @@
 import * as v from 'valibot';
 import type { SerializedHead } from '../engine/head';
 import { EMBEDDING_SIZE } from '../engine/train-options';
+import { fromBase64, toBase64 } from '../shared/base64';
 import { SpotterError } from '../shared/errors';
 import { TrainingReportSchema } from '../shared/protocol';
 import type { ExampleRecord, HeadRecord } from './database';
 import { normaliseLabel } from './dataset';
 
 export const DATASET_FORMAT = 'spotter-dataset@1';
-
-export function toBase64(bytes: ArrayBuffer | Uint8Array): string {
-  const view = bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes);
-  let binary = '';
-  for (let i = 0; i < view.length; i += 0x8000) binary += String.fromCharCode(...view.subarray(i, i + 0x8000));
-  return btoa(binary);
-}
-
-export function fromBase64(text: string): Uint8Array<ArrayBuffer> {
-  const binary = atob(text);
-  const bytes = new Uint8Array(binary.length);
-  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
-  return bytes;
-}
 
 function floatsToBase64(floats: Float32Array): string {
   return toBase64(new Uint8Array(floats.buffer, floats.byteOffset, floats.byteLength));

@@ -12,6 +12,8 @@ export interface FixtureCase {
   expectError?: RegExp;
   /** The image URL the browser reports, where no script can read it (an <img> in a closed shadow root). */
   srcUrl?: string;
+  /** Only this browser can show it here. */
+  onlyIn?: 'chromium';
 }
 
 export const FIXTURE_CASES: FixtureCase[] = [
@@ -30,10 +32,13 @@ export const FIXTURE_CASES: FixtureCase[] = [
   { id: 'not-an-image', context: 'image', expectError: /not an image/ },
   // An <img> inside a closed shadow root: page scripts cannot reach it; Spotter opens the root.
   { id: 'closed-component', context: 'image', srcUrl: '/photos/coral_cat.jpg', expectLabel: 'Egyptian cat' },
-  // Never drawn on: nothing to classify, and Spotter says so rather than guess.
-  { id: 'blank-canvas', context: 'page', expectError: /canvas is blank to Spotter/ },
-  // Drawn with another site's image (no CORS): the browser forbids reading it back, and Spotter says why.
-  { id: 'tainted-canvas', context: 'page', expectError: /drew an image from another site on it/ },
+  // Never drawn on: read from the screen, a white box; nothing to classify, and Spotter says so rather than guess.
+  { id: 'blank-canvas', context: 'page', expectError: /^This image is one flat colour/ },
+  // Drawn with another site's image (no CORS): no one may read its pixels back, so Spotter reads them from the screen.
+  { id: 'tainted-canvas', context: 'page', expectLabel: 'dragonfly' },
+  // Drawn with WebGL: its buffer reads back blank once shown, so Spotter reads it from the screen.
+  // (Headless Firefox here has no WebGL.)
+  { id: 'webgl-canvas', context: 'page', expectLabel: 'banana', onlyIn: 'chromium' },
   // A tiny file whose header claims 30000 x 30000 pixels (3.6 GB decoded): refused before decoding.
   { id: 'pixel-bomb', context: 'image', expectError: /too large to decode \(30000 x 30000 pixels/ },
 ];
@@ -82,6 +87,7 @@ export function fixturePage(crossOrigin: string): string {
   <figure><canvas id="blank-canvas" width="300" height="200"></canvas></figure>
   <figure><div id="closed-component"></div></figure>
   <figure><canvas id="tainted-canvas" width="300" height="200"></canvas></figure>
+  <figure><canvas id="webgl-canvas" width="400" height="300"></canvas></figure>
   <figure><iframe id="same-origin-frame" src="/frame.html" width="300" height="230" title="a same-origin frame"></iframe></figure>
   <div style="height: 1500px"></div>
 <script>
@@ -117,6 +123,26 @@ export function fixturePage(crossOrigin: string): string {
     // Another site's picture without CORS taints the canvas it is drawn on.
     const foreign = await load('${crossOrigin}/photos/coral_dragonfly.jpg');
     document.getElementById('tainted-canvas').getContext('2d').drawImage(foreign, 0, 0, 300, 200);
+    // The banana as a WebGL texture on a quad covering the canvas (preserveDrawingBuffer off, the default).
+    const gl = document.getElementById('webgl-canvas').getContext('webgl');
+    if (gl) {
+      const banana = await load('/photos/imagenet_n07753592_banana.jpg');
+      const shader = (type, source) => { const s = gl.createShader(type); gl.shaderSource(s, source); gl.compileShader(s); return s; };
+      const program = gl.createProgram();
+      gl.attachShader(program, shader(gl.VERTEX_SHADER, 'attribute vec2 p; varying vec2 t; void main() { t = vec2(p.x, -p.y) * 0.5 + 0.5; gl_Position = vec4(p, 0.0, 1.0); }'));
+      gl.attachShader(program, shader(gl.FRAGMENT_SHADER, 'precision mediump float; varying vec2 t; uniform sampler2D s; void main() { gl_FragColor = texture2D(s, t); }'));
+      gl.bindAttribLocation(program, 0, 'p');
+      gl.linkProgram(program);
+      gl.useProgram(program);
+      gl.bindBuffer(gl.ARRAY_BUFFER, gl.createBuffer());
+      gl.bufferData(gl.ARRAY_BUFFER, new Float32Array([-1, -1, 1, -1, -1, 1, 1, 1]), gl.STATIC_DRAW);
+      gl.enableVertexAttribArray(0);
+      gl.vertexAttribPointer(0, 2, gl.FLOAT, false, 0, 0);
+      gl.bindTexture(gl.TEXTURE_2D, gl.createTexture());
+      for (const [name, value] of [[gl.TEXTURE_MIN_FILTER, gl.LINEAR], [gl.TEXTURE_WRAP_S, gl.CLAMP_TO_EDGE], [gl.TEXTURE_WRAP_T, gl.CLAMP_TO_EDGE]]) gl.texParameteri(gl.TEXTURE_2D, name, value);
+      gl.texImage2D(gl.TEXTURE_2D, 0, gl.RGBA, gl.RGBA, gl.UNSIGNED_BYTE, banana);
+      gl.drawArrays(gl.TRIANGLE_STRIP, 0, 4);
+    }
     const frame = document.getElementById('same-origin-frame');
     while (!frame.contentDocument?.querySelector('img')?.complete) await new Promise((r) => setTimeout(r, 50));
     const closed = document.getElementById('closed-component').attachShadow({ mode: 'closed' });

@@ -1,0 +1,49 @@
+/**
+ * Reads what the screen shows of a canvas or video whose pixels the page lets no one copy
+ * (WebGL drawing buffers, another site's picture drawn on a canvas, another site's video): the
+ * visible tab is captured and the element's box cut out. Only the engine gets the picture; the
+ * content script that asked gets labels, as for any other image (it could otherwise use this to
+ * see other sites' pixels).
+ */
+import browser from 'webextension-polyfill';
+import { toBase64 } from '../shared/base64';
+import { SpotterError } from '../shared/errors';
+import type { ImageSource, ScreenSource } from '../shared/protocol';
+
+export async function readScreen(source: ScreenSource, tabId: number): Promise<ImageSource> {
+  let shot: string;
+  try {
+    // The capture is of whichever tab is active in the window: it must be the one that asked, before and after.
+    const { windowId } = await activeTab(tabId);
+    shot = await browser.tabs.captureVisibleTab(windowId, { format: 'png' });
+    await activeTab(tabId);
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new SpotterError('unreadable', `Spotter could not read this part of the screen (${reason}). Bring the tab to the front and right-click again.`);
+  }
+  const screen = await createImageBitmap(await (await fetch(shot)).blob());
+  try {
+    // The capture is in device pixels: zoom and high-DPI screens scale the CSS box.
+    const area = source.screen;
+    const scale = screen.width / area.viewportWidth;
+    const left = clamp(Math.round(area.left * scale), 0, screen.width);
+    const top = clamp(Math.round(area.top * scale), 0, screen.height);
+    const right = clamp(Math.round((area.left + area.width) * scale), 0, screen.width);
+    const bottom = clamp(Math.round((area.top + area.height) * scale), 0, screen.height);
+    if (right - left < 1 || bottom - top < 1) throw new SpotterError('no-image', 'This picture is not on the screen. Scroll it into view and right-click it again.');
+    const canvas = new OffscreenCanvas(right - left, bottom - top);
+    canvas.getContext('2d')!.drawImage(screen, left, top, right - left, bottom - top, 0, 0, right - left, bottom - top);
+    const png = await canvas.convertToBlob({ type: 'image/png' });
+    return { url: `data:image/png;base64,${toBase64(await png.arrayBuffer())}`, ...(source.pageUrl !== undefined && { pageUrl: source.pageUrl }) };
+  } finally {
+    screen.close();
+  }
+}
+
+const clamp = (value: number, min: number, max: number) => Math.min(max, Math.max(min, value));
+
+async function activeTab(tabId: number): Promise<{ windowId: number }> {
+  const tab = await browser.tabs.get(tabId);
+  if (!tab.active || tab.windowId === undefined) throw new Error('the tab is not the one shown');
+  return { windowId: tab.windowId };
+}
