@@ -1,6 +1,5 @@
 import browser, { type Runtime } from 'webextension-polyfill';
 import { SpotterError, toErrorInfo } from '../shared/errors';
-import { sendToContentScript } from '../shared/content-script';
 import { BackgroundRequestSchema, isAddressedToEngine, LABEL_CHANGING_REQUESTS, parseMessage, type BackgroundRequest, type ChangeNotice, type RequestType } from '../shared/protocol';
 import { rejection, type Response } from '../shared/respond';
 import { isOwnContentScript, isOwnExtensionPage } from '../shared/senders';
@@ -48,7 +47,8 @@ async function withScreenRead(request: BackgroundRequest, sender: Runtime.Messag
   try {
     return { ...request, source: await readScreen(request.source, tab.id) };
   } finally {
-    sendToContentScript(tab.id, sender.frameId ?? 0, { type: 'screen-read' }).catch(() => undefined);
+    // Only to the script that asked: a frame without one (it navigated away) has nothing to show again.
+    browser.tabs.sendMessage(tab.id, { type: 'screen-read' }, { frameId: sender.frameId ?? 0 }).catch(() => undefined);
   }
 }
 

@@ -48,7 +48,7 @@ export function findImageTarget(context: ClickContext, doc: Document = document)
     const target = asImageTarget(element);
     if (!target) continue;
     // A small inline icon drawn over a picture (a play button, a heart) stands for that picture; alone, it is the picture.
-    if (target.kind === 'svg' && isIcon(target.element)) {
+    if (isIconDrawing(target)) {
       icon ??= target;
       continue;
     }
@@ -72,15 +72,16 @@ function mediaHitTestingSkips(point: { x: number; y: number }, doc: Document): I
     if (view.getComputedStyle(element).pointerEvents !== 'none') continue;
     if (!element.checkVisibility({ opacityProperty: true, visibilityProperty: true })) continue;
     const target = asImageTarget(element);
-    if (target && !(target.kind === 'svg' && isIcon(target.element))) found = target;
+    if (target && !isIconDrawing(target)) found = target;
   }
   return found;
 }
 
 /** Inline drawings smaller than this on a side are icons. */
 const ICON_SIDE = 48;
-const isIcon = (element: Element) => {
-  const { width, height } = element.getBoundingClientRect();
+const isIconDrawing = (target: ImageTarget) => {
+  if (target.kind !== 'svg') return false;
+  const { width, height } = target.element.getBoundingClientRect();
   return Math.min(width, height) < ICON_SIDE;
 };
 

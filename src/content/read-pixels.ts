@@ -78,16 +78,17 @@ export function screenAreaOf(element: Element): ScreenArea | null {
       const frame = view.frameElement;
       if (!frame) return null; // cross-origin parent
       const frameBox = frame.getBoundingClientRect();
+      const frameStyle = view.parent.getComputedStyle(frame);
       // The frame's content starts inside its border and padding.
-      left += frameBox.left + frame.clientLeft + parseFloat(view.parent.getComputedStyle(frame).paddingLeft);
-      top += frameBox.top + frame.clientTop + parseFloat(view.parent.getComputedStyle(frame).paddingTop);
+      left += frameBox.left + frame.clientLeft + parseFloat(frameStyle.paddingLeft);
+      top += frameBox.top + frame.clientTop + parseFloat(frameStyle.paddingTop);
       view = view.parent;
     }
   } catch {
     return null;
   }
   if (!view) return null;
-  return { left, top, width: box.width, height: box.height, viewportWidth: view.innerWidth, viewportHeight: view.innerHeight };
+  return { left, top, width: box.width, height: box.height, viewportWidth: view.innerWidth };
 }
 
 /** Copies the pixels of a canvas or the current video frame, scaled to at most 1024 px. */

@@ -18,23 +18,25 @@ const ImageUrl = v.pipe(
   v.check((url) => /^(https?:|file:|data:image\/)/i.test(url), 'Only http(s), file and data:image URLs can be classified.'),
 );
 
+/**
+ * The page that shows the image (its tab's address). It decides whether the user's cookies go
+ * with the download (same site only) and whether a file: URL may be read (only for file: pages).
+ * The background sets it from the browser-stamped sender for content scripts; the popup, from
+ * the tab it shows.
+ */
+const PageUrl = v.optional(v.pipe(v.string(), v.maxLength(8192)));
+
 /** An image to classify, resolved by the content script into something any extension page can read. */
 export const ImageSourceSchema = v.object({
   url: ImageUrl,
-  /**
-   * The page that shows the image (its tab's address). It decides whether the user's cookies go
-   * with the download (same site only) and whether a file: URL may be read (only for file: pages).
-   * The background sets it from the browser-stamped sender for content scripts; the popup, from
-   * the tab it shows.
-   */
-  pageUrl: v.optional(v.pipe(v.string(), v.maxLength(8192))),
+  pageUrl: PageUrl,
 });
 export type ImageSource = v.InferOutput<typeof ImageSourceSchema>;
 
 const Coordinate = v.pipe(v.number(), v.finite());
 const Extent = v.pipe(v.number(), v.finite(), v.minValue(1));
-/** A box in CSS px of the top frame's viewport, with that viewport's size (the capture's scale). */
-export const ScreenAreaSchema = v.object({ left: Coordinate, top: Coordinate, width: Extent, height: Extent, viewportWidth: Extent, viewportHeight: Extent });
+/** A box in CSS px of the top frame's viewport, with that viewport's width (the capture's scale). */
+export const ScreenAreaSchema = v.object({ left: Coordinate, top: Coordinate, width: Extent, height: Extent, viewportWidth: Extent });
 export type ScreenArea = v.InferOutput<typeof ScreenAreaSchema>;
 
 /**
@@ -43,7 +45,7 @@ export type ScreenArea = v.InferOutput<typeof ScreenAreaSchema>;
  * content script sends it, after a menu click; the background reads the screen and hands the
  * engine an ImageSource, so the engine never sees this.
  */
-export const ScreenSourceSchema = v.object({ screen: ScreenAreaSchema, pageUrl: v.optional(v.pipe(v.string(), v.maxLength(8192))) });
+export const ScreenSourceSchema = v.object({ screen: ScreenAreaSchema, pageUrl: PageUrl });
 export type ScreenSource = v.InferOutput<typeof ScreenSourceSchema>;
 const RequestImageSourceSchema = v.union([ImageSourceSchema, ScreenSourceSchema]);
 

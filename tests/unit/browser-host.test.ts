@@ -128,7 +128,7 @@ describe("predictions with the user's labels", () => {
 describe('where an example came from', () => {
   it('refuses a screen area: only the background reads the screen, and hands the engine a picture', async () => {
     const host = new BrowserEngineHost((path) => `file:///nowhere/${path}`);
-    const screen = { left: 0, top: 0, width: 100, height: 100, viewportWidth: 800, viewportHeight: 600 };
+    const screen = { left: 0, top: 0, width: 100, height: 100, viewportWidth: 800 };
     await expect(host.handle({ type: 'classify-image', source: { screen } })).rejects.toThrow(/screen areas go through the background/);
     await expect(host.handle({ type: 'add-example', source: { screen }, label: 'cat', pageUrl: 'https://a/' })).rejects.toThrow(/screen areas go through the background/);
   });

@@ -18,7 +18,7 @@ describe('background requests', () => {
   });
 
   it('accepts an area of the screen to classify or label (a canvas or video that cannot be copied)', () => {
-    const screen = { left: -20, top: 10.5, width: 300, height: 200, viewportWidth: 1280, viewportHeight: 720 };
+    const screen = { left: -20, top: 10.5, width: 300, height: 200, viewportWidth: 1280 };
     expect(parseMessage(BackgroundRequestSchema, { type: 'classify-image', source: { screen } })).toEqual({ ok: true, value: { type: 'classify-image', source: { screen } } });
     expect(parseMessage(BackgroundRequestSchema, { type: 'add-example', source: { screen }, label: 'cat', pageUrl: 'https://a/' }).ok).toBe(true);
   });
@@ -37,8 +37,8 @@ describe('background requests', () => {
     ['chrome: URL', { type: 'classify-image', source: { url: 'chrome://settings' } }],
     ['data: that is not an image', { type: 'classify-image', source: { url: 'data:text/html,<script>x</script>' } }],
     ['status without warmUp', { type: 'get-status' }],
-    ['screen area of no width', { type: 'classify-image', source: { screen: { left: 0, top: 0, width: 0, height: 10, viewportWidth: 100, viewportHeight: 100 } } }],
-    ['screen area at infinity', { type: 'classify-image', source: { screen: { left: Infinity, top: 0, width: 10, height: 10, viewportWidth: 100, viewportHeight: 100 } } }],
+    ['screen area of no width', { type: 'classify-image', source: { screen: { left: 0, top: 0, width: 0, height: 10, viewportWidth: 100 } } }],
+    ['screen area at infinity', { type: 'classify-image', source: { screen: { left: Infinity, top: 0, width: 10, height: 10, viewportWidth: 100 } } }],
     ['screen area without its viewport', { type: 'classify-image', source: { screen: { left: 0, top: 0, width: 10, height: 10 } } }],
     ['engine request sent to the background', { type: 'engine/classify', source: { url: 'https://a/b.jpg' } }],
   ])('rejects %s with a reason', (_name, message) => {
