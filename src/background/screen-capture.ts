@@ -8,15 +8,19 @@
 import browser from 'webextension-polyfill';
 import { toBase64 } from '../shared/base64';
 import { SpotterError } from '../shared/errors';
+import { spacedCalls } from './spaced-calls';
 import type { ImageSource, ScreenSource } from '../shared/protocol';
 
 export async function readScreen(source: ScreenSource, tabId: number): Promise<ImageSource> {
   let shot: string;
   try {
-    // The capture is of whichever tab is active in the window: it must be the one that asked, before and after.
-    const { windowId } = await activeTab(tabId);
-    shot = await browser.tabs.captureVisibleTab(windowId, { format: 'png' });
-    await activeTab(tabId);
+    shot = await captureWithinQuota(async () => {
+      // The capture is of whichever tab is active in the window: it must be the one that asked, before and after.
+      const { windowId } = await activeTab(tabId);
+      const png = await browser.tabs.captureVisibleTab(windowId, { format: 'png' });
+      await activeTab(tabId);
+      return png;
+    });
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
     throw new SpotterError('unreadable', `Spotter could not read this part of the screen (${reason}). Bring the tab to the front and right-click again.`);
@@ -39,6 +43,12 @@ export async function readScreen(source: ScreenSource, tabId: number): Promise<I
     screen.close();
   }
 }
+
+/**
+ * Chrome allows two captures a second (MAX_CAPTURE_VISIBLE_TAB_CALLS_PER_SECOND) and refuses the
+ * next: quick right-clicks on several canvases failed. Captures go one at a time, this far apart.
+ */
+const captureWithinQuota = spacedCalls(550);
 
 const clamp = (value: number, min: number, max: number) => Math.min(max, Math.max(min, value));
 
