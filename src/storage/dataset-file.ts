@@ -102,6 +102,26 @@ function labelOfHead(label: string, index: number): string {
   }
 }
 
+function damaged(what: string): SpotterError {
+  return new SpotterError('bad-message', `This Spotter dataset is damaged (${what}). Nothing was changed.`);
+}
+
+/** The bytes of a base64 field: the schema checks the alphabet, but atob still refuses some lengths and paddings. */
+function bytesOf(text: string, what: string): Uint8Array<ArrayBuffer> {
+  try {
+    return fromBase64(text);
+  } catch {
+    throw damaged(`${what}: not valid base64`);
+  }
+}
+
+/** An embedding: its text has the right length, but padding decides whether it decodes to exactly EMBEDDING_SIZE floats. */
+function embeddingOf(text: string): Float32Array {
+  const bytes = bytesOf(text, 'an embedding');
+  if (bytes.byteLength !== EMBEDDING_SIZE * 4) throw damaged('an embedding has the wrong size');
+  return new Float32Array(bytes.buffer);
+}
+
 export function parseDataset(text: string): ParsedDataset {
   let json: unknown;
   try {
@@ -121,16 +141,15 @@ export function parseDataset(text: string): ParsedDataset {
   const file = parsed.output;
   const examples = file.examples.map((e, index) => ({
     label: labelOfExample(e.label, index),
-    embedding: new Float32Array(fromBase64(e.embedding).buffer),
-    ...(e.distortions ? { distortions: e.distortions.map((text) => new Float32Array(fromBase64(text).buffer)) } : {}),
+    embedding: embeddingOf(e.embedding),
+    ...(e.distortions ? { distortions: e.distortions.map(embeddingOf) } : {}),
     thumbnail: e.thumbnail,
     imageUrl: e.imageUrl,
     pageUrl: e.pageUrl,
     createdAt: e.createdAt,
   }));
   const vectors = examples.flatMap((e) => [e.embedding, ...(e.distortions ?? [])]);
-  if (vectors.some((vector) => vector.length !== EMBEDDING_SIZE)) throw new SpotterError('bad-message', 'This Spotter dataset is damaged (an embedding has the wrong size). Nothing was changed.');
-  if (!vectors.every((vector) => vector.every(Number.isFinite))) throw new SpotterError('bad-message', 'This Spotter dataset is damaged (an embedding holds a value that is not a number). Nothing was changed.');
+  if (!vectors.every((vector) => vector.every(Number.isFinite))) throw damaged('an embedding holds a value that is not a number');
   // The head's labels show in every overlay: the same rules as the examples' labels, each once.
   const headLabels = file.head?.labels.map((label, index) => labelOfHead(label, index)) ?? [];
   if (new Set(headLabels).size !== headLabels.length) throw new SpotterError('bad-message', 'This Spotter dataset is damaged (the model names a label twice). Nothing was changed.');
@@ -141,7 +160,7 @@ export function parseDataset(text: string): ParsedDataset {
           labels: headLabels,
           modelTopology: file.head.modelTopology,
           weightSpecs: file.head.weightSpecs as unknown as SerializedHead['weightSpecs'],
-          weightData: fromBase64(file.head.weightData).buffer,
+          weightData: bytesOf(file.head.weightData, "the model's weights").buffer,
         },
         report: file.head.report,
         trainedAt: file.head.trainedAt,

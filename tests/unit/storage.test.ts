@@ -11,6 +11,13 @@ import { parseDataset, serializeDataset } from '../../src/storage/dataset-file';
 import { loadHead, saveHead } from '../../src/storage/head-store';
 import { storedBackendChoice } from '../../src/storage/backend-choice';
 import type { HeadRecord } from '../../src/storage/database';
+import { toErrorInfo } from '../../src/shared/errors';
+
+/** The parts of an exported file the damage cases below edit. */
+interface DatasetJson {
+  examples: { embedding: string; distortions?: string[] }[];
+  head: { weightData: string } | null;
+}
 
 const embedding = (seed: number) => Float32Array.from({ length: 1280 }, (_, i) => Math.sin(seed * 1000 + i));
 const example = (label: string, seed: number): Omit<ExampleRecord, 'id'> => ({
@@ -224,5 +231,29 @@ describe('dataset file', () => {
     ['a missing field', JSON.stringify({ format: 'spotter-dataset@1', exportedAt: 1, head: null }), /damaged/],
   ])('rejects %s with a clear message', (_name, text, message) => {
     expect(() => parseDataset(text)).toThrow(message);
+  });
+
+  // The text has the right length for 1280 floats, but its padding makes it decode to 5121 or 5119 bytes.
+  it.each([
+    ['an embedding without padding', (file: DatasetJson) => (file.examples[0]!.embedding = 'A'.repeat(6828)), /damaged \(an embedding has the wrong size\)/],
+    ['an embedding padded with ==', (file: DatasetJson) => (file.examples[0]!.embedding = `${'A'.repeat(6826)}==`), /damaged \(an embedding has the wrong size\)/],
+    ['a distorted copy without padding', (file: DatasetJson) => (file.examples[0]!.distortions = ['A'.repeat(6828)]), /damaged \(an embedding has the wrong size\)/],
+    ["model weights that atob refuses", (file: DatasetJson) => (file.head!.weightData = 'AAAAA'), /damaged \(the model's weights: not valid base64\)/],
+  ])('rejects %s as damaged, changing nothing', async (_name, damage, message) => {
+    await addExample(example('mine', 7));
+    await saveHead(fakeHead(['mine', 'yours']));
+    const file = JSON.parse(serializeDataset([{ ...example('ants', 1), id: 1 }], fakeHead(['ants', 'bees']))) as DatasetJson;
+    damage(file);
+    let thrown: unknown;
+    try {
+      parseDataset(JSON.stringify(file));
+    } catch (error) {
+      thrown = error;
+    }
+    // A SpotterError, so the user reads this message rather than "Spotter hit an internal error".
+    expect(toErrorInfo(thrown)).toEqual({ code: 'bad-message', message: expect.stringMatching(message) as string });
+    expect(toErrorInfo(thrown).message).toMatch(/Nothing was changed\.$/);
+    expect((await allExamples()).map((e) => e.label)).toEqual(['mine']);
+    expect((await loadHead())!.head.labels).toEqual(['mine', 'yours']);
   });
 });
