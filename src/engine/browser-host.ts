@@ -155,7 +155,9 @@ export class BrowserEngineHost {
     const before = this.training;
     // Marked running before the first await, so a second Retrain (a double click, another popup) joins this run.
     const run = ++this.trainingRun;
-    this.training = { phase: 'running', epochs: [], maxEpochs: options.epochs, report: null, error: null, startedAt: Date.now() };
+    // Taken before the examples are read: an example added later is newer than the model (the Train view says so).
+    const readAt = Date.now();
+    this.training = { phase: 'running', epochs: [], maxEpochs: options.epochs, report: null, error: null, startedAt: readAt };
     let examples: TrainingExample[];
     try {
       examples = (await allExamples()).map(({ embedding, distortions, label }) => ({ embedding, distortions, label }));
@@ -174,7 +176,7 @@ export class BrowserEngineHost {
         // An import replaced everything while this ran: its result is for data that is gone.
         if (!current()) return head.dispose();
         try {
-          await saveHead({ head: await head.serialize(), report, trainedAt: Date.now() });
+          await saveHead({ head: await head.serialize(), report, trainedAt: readAt });
         } catch (error) {
           head.dispose();
           throw error;

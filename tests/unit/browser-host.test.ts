@@ -100,6 +100,20 @@ describe('BrowserEngineHost training', () => {
     await expect(host.handle({ type: 'export-head' })).rejects.toThrow(/no trained model yet/);
   });
 
+  it('dates the model from when it read the examples, so one added during the training counts as newer', async () => {
+    await storeExamples(['ants', 'bees'], 6);
+    const host = new BrowserEngineHost((path) => `file:///nowhere/${path}`);
+    await host.handle({ type: 'train', options: { epochs: 30, patience: 30 } });
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    const added = await addExample({ label: 'ants', embedding: new Float32Array(1280).fill(1), thumbnail: 'data:image/jpeg;base64,AAAA', imageUrl: 'https://example.com/late.jpg', pageUrl: 'https://example.com/', createdAt: Date.now() });
+    // Added while the run was going on, after it had read its examples.
+    expect((await host.handle({ type: 'training-status' })).phase).toBe('running');
+    expect((await finished(host)).phase).toBe('done');
+    const head = (await host.handle({ type: 'list-dataset' })).head!;
+    expect(head.trainedAt).toBeLessThan(added.createdAt);
+    expect((await loadHead())!.trainedAt).toBe(head.trainedAt);
+  });
+
   it('says what is missing and keeps the last result when there is too little to train on', async () => {
     await storeExamples(['ants'], 3);
     const host = new BrowserEngineHost((path) => `file:///nowhere/${path}`);
