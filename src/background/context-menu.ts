@@ -13,8 +13,12 @@ import { issueTicket } from './ticket-store';
 /**
  * Images and videos have contexts of their own; canvases and CSS backgrounds do not, so the
  * items also show on any element (page/link/frame) and the content script finds the image.
+ * Chrome reports a right-clicked canvas as media of type "canvas", which no context but 'all'
+ * matches ('page' needs no media at all): Chrome's items take 'all', which also puts them in the
+ * toolbar button's own menu (see onToolbarMenuClicked). Firefox counts a canvas as 'page'.
  */
-const CONTEXTS: Menus.ContextType[] = ['image', 'video', 'page', 'link', 'frame'];
+export const MENU_CONTEXTS: Menus.ContextType[] = __SPOTTER_BROWSER__ === 'chrome' ? ['all'] : ['image', 'video', 'page', 'link', 'frame'];
+const CONTEXTS = MENU_CONTEXTS;
 
 export async function createMenus(): Promise<void> {
   await browser.contextMenus.removeAll();
@@ -46,6 +50,11 @@ export function listenForMenuClicks(): void {
 export function onMenuClicked(info: Menus.OnClickData, tab: Tabs.Tab | undefined): void {
   const command = commandFor(info);
   if (!command || tab?.id === undefined) return;
+  // A page's menu always names the page; the toolbar button's menu names none (Chrome's 'all').
+  if (info.pageUrl === undefined && info.frameUrl === undefined) {
+    void openViewOf(tab);
+    return;
+  }
   const tabId = tab.id;
   const frameId = info.frameId ?? 0;
   // The user's choice allows that frame's content script one request (command-tickets.ts).
@@ -54,6 +63,21 @@ export function onMenuClicked(info: Menus.OnClickData, tab: Tabs.Tab | undefined
     () => clearPageProblem(tabId),
     (error: unknown) => showPageProblem(tabId, error instanceof Error ? error.message : String(error)),
   );
+}
+
+/**
+ * "Classify with Spotter" or "Label as" chosen from the toolbar button's menu, where no picture
+ * was right-clicked: Spotter's view of the tab opens, where every picture of the page is
+ * classified and can be labelled. As the popup where the browser allows it (Chrome 127+),
+ * else as a tab beside the page.
+ */
+async function openViewOf(tab: Tabs.Tab): Promise<void> {
+  try {
+    await browser.action.openPopup();
+  } catch {
+    const popup = browser.runtime.getManifest().action?.default_popup ?? 'src/popup/popup.html';
+    await browser.tabs.create({ url: browser.runtime.getURL(`${popup}?tabId=${tab.id}`), index: tab.index + 1, openerTabId: tab.id, windowId: tab.windowId });
+  }
 }
 
 const PROBLEM_BADGE = '!';

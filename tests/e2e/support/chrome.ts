@@ -1,8 +1,9 @@
 /**
  * Drives Debian's Chromium with the built extension through puppeteer-core (which, unlike
- * playwright-core, exposes the offscreen document). Real right-click menus cannot be clicked
- * by automation: tests right-click the element for real (so the content script sees the
- * contextmenu event), then run the extension's real onClicked listeners via dispatch().
+ * playwright-core, exposes the offscreen document). Headless, the browser opens no right-click
+ * menu: tests right-click the element for real (so the content script sees the contextmenu
+ * event), then run the extension's real onClicked listeners via dispatch(). The menu itself is
+ * driven for real, headful, in native-menu.e2e.test.ts.
  */
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -32,7 +33,11 @@ export interface ChromeSession {
 
 const WORKER_URL = /^chrome-extension:\/\/([a-p]{32})\/service-worker-loader\.js$/;
 
-export async function launchChrome(profile?: string): Promise<ChromeSession> {
+/**
+ * @param headful with a window on the X display (xvfb-run), where the browser's own right-click
+ *   menu opens and can be driven with the keyboard (native-menu.e2e.test.ts); else headless.
+ */
+export async function launchChrome(profile?: string, { headful = false } = {}): Promise<ChromeSession> {
   const userDataDir = profile ?? (await mkdtemp(path.join(os.tmpdir(), 'spotter-chromium-')));
   if (!profile) {
     // Developer mode from the start: only then does Chromium collect extensions' runtime and manifest errors.
@@ -41,7 +46,7 @@ export async function launchChrome(profile?: string): Promise<ChromeSession> {
   }
   const browser = await puppeteer.launch({
     executablePath: CHROMIUM,
-    headless: true,
+    headless: !headful,
     pipe: true,
     userDataDir,
     enableExtensions: [CHROME_DIST],
@@ -134,7 +139,7 @@ export async function launchChrome(profile?: string): Promise<ChromeSession> {
     offscreenTarget: () => browser.waitForTarget((t) => t.url() === `${base}src/offscreen/offscreen.html`, { timeout: 60_000 }),
     async restart() {
       await browser.close();
-      return launchChrome(userDataDir);
+      return launchChrome(userDataDir, { headful });
     },
     async close() {
       await browser.close();
