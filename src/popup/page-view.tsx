@@ -5,6 +5,7 @@ import { toErrorInfo } from '../shared/errors';
 import { formatPercent } from '../shared/format';
 import type { ClassifyResult, ImageSource, PageImage } from '../shared/protocol';
 import { labelNames } from '../storage/dataset';
+import { finishedCount, isAnotherDocument, nextShownDocument, type ShownDocument } from './page-grid';
 
 type CardState =
   | { status: 'pending' }
@@ -63,17 +64,20 @@ export function PageView(props: { tabId: number; labelsVersion: number; modelVer
     const knownUrls = new Set<string>();
     const queue: PageImage[] = [];
     let active = 0;
-    /** Which document the grid shows: ids start with it (collect-images.ts), so a navigation shows up as a new one. */
-    let shownDocument: string | null = null;
+    /** Which document the grid shows, so that a navigation starts it over. */
+    let shownDocument: ShownDocument | null = null;
+    /** Bumped when the grid starts over: answers for the page before must not land in the new grid. */
+    let generation = 0;
 
     const classifyOne = async (image: PageImage) => {
+      const asked = generation;
       let state: CardState;
       try {
         state = { status: 'done', result: await ask({ type: 'classify-image', source: await resolveOnPage(tabId, image.imageId) }) };
       } catch (e) {
         state = { status: 'error', message: toErrorInfo(e).message };
       }
-      if (!cancelled) setCards((all) => ({ ...all, [image.imageId]: state }));
+      if (!cancelled && asked === generation) setCards((all) => ({ ...all, [image.imageId]: state }));
     };
     const pump = () => {
       while (!cancelled && active < CONCURRENCY && queue.length > 0) {
@@ -86,19 +90,21 @@ export function PageView(props: { tabId: number; labelsVersion: number; modelVer
     };
     // Asked again every few seconds: lazy images join the grid once they have loaded.
     const collect = async () => {
-      const found = await tellTab(tabId, { type: 'collect-images' });
+      // The tab's address tells a navigation to a page without images, which gives no image ids to compare.
+      const [found, tab] = await Promise.all([tellTab(tabId, { type: 'collect-images' }), browser.tabs.get(tabId)]);
       if (cancelled) return;
       setError(null);
-      const documentKey = found[0]?.imageId.split('-')[0];
-      if (documentKey !== undefined && shownDocument !== null && documentKey !== shownDocument) {
+      const address = tab.url ?? null;
+      if (isAnotherDocument(shownDocument, found, address)) {
         // The tab went to another page: start the grid over rather than mix two pages' images.
+        generation++;
         knownUrls.clear();
         queue.length = 0;
         setImages([]);
         setCards({});
         setSaved({});
       }
-      if (documentKey !== undefined) shownDocument = documentKey;
+      shownDocument = nextShownDocument(shownDocument, found, address);
       const fresh = found.filter((image) => !knownUrls.has(image.url));
       fresh.forEach((image) => knownUrls.add(image.url));
       setImages((all) => [...(all ?? []), ...fresh]);
@@ -115,7 +121,7 @@ export function PageView(props: { tabId: number; labelsVersion: number; modelVer
     };
   }, [tabId, round]);
 
-  const finished = Object.values(cards).filter((c) => c.status !== 'pending').length;
+  const finished = finishedCount(images, cards);
   const visible = useMemo(() => {
     const needle = filter.trim().toLowerCase();
     if (!images || !needle) return images ?? [];
@@ -153,6 +159,12 @@ export function PageView(props: { tabId: number; labelsVersion: number; modelVer
           Refresh
         </button>
       </div>
+      {/* Over a grid too: the cards may be out of date (a page Spotter cannot see, a reload in progress). */}
+      {error && (
+        <p class="error" role="alert" data-testid="page-error">
+          {error}
+        </p>
+      )}
       {images.length === 0 && <p data-testid="no-images">No images of at least 48 px on this page yet. Images that load later show up here by themselves.</p>}
       <datalist id="user-labels">
         {userLabels.map((label) => (
