@@ -6,10 +6,7 @@ import { DEFAULT_TRAIN_OPTIONS, TRAIN_OPTION_LIMITS } from '../engine/train-opti
 import type { Dataset, TrainingReportMessage, TrainingState } from '../shared/protocol';
 import { LineChart } from './chart';
 import { InlineConfirm } from './confirm';
-
-const POLL_MS = 300;
-/** Failed progress reads in a row before the view stops asking (the engine may be restarting). */
-const MAX_POLL_FAILURES = 5;
+import { pollTraining } from './training-poll';
 
 type AdvancedKey = 'epochs' | 'learningRate' | 'batchSize' | 'hiddenUnits';
 type Advanced = Record<AdvancedKey, string>;
@@ -88,35 +85,20 @@ export function TrainView(props: { labelsVersion: number; modelVersion: number; 
   }, [props.labelsVersion, props.modelVersion, training?.phase]);
 
   // Training runs in the engine whether or not the popup is open: reopening picks it up here.
-  useEffect(() => {
-    let stop = false;
-    let timer = 0;
-    let failures = 0;
-    const poll = async () => {
-      try {
-        const state = await ask({ type: 'training-status' });
-        if (stop) return;
-        failures = 0;
-        // The engine restarted mid-run (its page was closed or crashed): the run is gone, say so.
-        const interrupted = lastPhase.current === 'running' && state.phase === 'idle';
-        if (lastPhase.current === 'running' && state.phase === 'done') props.onModelChanged();
-        setPollError(interrupted ? "The training was interrupted (Spotter's engine restarted). Press Retrain to start again." : null);
-        setTraining(state);
-        if (state.phase === 'running') timer = window.setTimeout(poll, POLL_MS);
-      } catch (e) {
-        if (stop) return;
-        failures++;
-        setPollError(`${toErrorInfo(e).message}${failures < MAX_POLL_FAILURES ? ' Trying again…' : ''}`);
-        // One lost answer must not freeze the view on "Training…".
-        if (failures < MAX_POLL_FAILURES) timer = window.setTimeout(poll, POLL_MS * 2 ** failures);
-      }
-    };
-    void poll();
-    return () => {
-      stop = true;
-      clearTimeout(timer);
-    };
-  }, [training?.phase === 'running', props.trainingVersion]);
+  useEffect(
+    () =>
+      pollTraining(() => ask({ type: 'training-status' }), {
+        state: (state) => {
+          // The engine restarted mid-run (its page was closed or crashed): the run is gone, say so.
+          const interrupted = lastPhase.current === 'running' && state.phase === 'idle';
+          if (lastPhase.current === 'running' && state.phase === 'done') props.onModelChanged();
+          setPollError(interrupted ? "The training was interrupted (Spotter's engine restarted). Press Retrain to start again." : null);
+          setTraining(state);
+        },
+        failure: setPollError,
+      }),
+    [training?.phase === 'running', props.trainingVersion],
+  );
 
   const start = async () => {
     setError(null);
