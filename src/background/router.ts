@@ -1,6 +1,6 @@
 import browser, { type Runtime } from 'webextension-polyfill';
 import { SpotterError, toErrorInfo } from '../shared/errors';
-import { BackgroundRequestSchema, isAddressedToEngine, LABEL_CHANGING_REQUESTS, parseMessage, type BackgroundRequest, type ChangeNotice, type RequestType } from '../shared/protocol';
+import { BackgroundRequestSchema, isAddressedToEngine, LABEL_CHANGING_REQUESTS, MODEL_CHANGING_REQUESTS, parseMessage, type BackgroundRequest, type ChangeNotice, type RequestType } from '../shared/protocol';
 import { rejection, type Response } from '../shared/respond';
 import { isOwnContentScript, isOwnExtensionPage } from '../shared/senders';
 import { readScreen } from './screen-capture';
@@ -27,6 +27,7 @@ export function listenForRequests(engine: EngineClient, onChanged: (what: Change
       (response) => {
         if (response.ok && LABEL_CHANGING_REQUESTS.includes(request.type)) onChanged('labels');
         if (response.ok && request.type === 'train') onChanged('training');
+        if (response.ok && MODEL_CHANGING_REQUESTS.includes(request.type)) onChanged('model');
         return fromPage ? withoutThumbnail(response) : response;
       },
       // The engine client answers with a protocol response; if reaching it fails, say so in one.

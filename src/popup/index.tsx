@@ -63,6 +63,7 @@ function App() {
       const parsed = parseMessage(ChangeNoticeSchema, message);
       if (!parsed.ok) return undefined; // requests to the background pass by here too
       if (parsed.value.what === 'labels') labelsChanged();
+      else if (parsed.value.what === 'model') modelChanged();
       else setTrainingVersion((n) => n + 1);
       return undefined;
     };
@@ -94,7 +95,7 @@ function App() {
         {tabId === undefined ? <p>Finding the page…</p> : tabId === null ? <p class="error">No page to look at.</p> : <PageView tabId={tabId} labelsVersion={labelsVersion} modelVersion={modelVersion} onLabelsChanged={labelsChanged} />}
       </section>
       <section role="tabpanel" id="panel-labels" aria-labelledby="tab-labels" hidden={tab !== 'labels'}>
-        <LabelsView labelsVersion={labelsVersion} onLabelsChanged={labelsChanged} onModelChanged={modelChanged} />
+        <LabelsView labelsVersion={labelsVersion} modelVersion={modelVersion} onLabelsChanged={labelsChanged} onModelChanged={modelChanged} />
       </section>
       <section role="tabpanel" id="panel-train" aria-labelledby="tab-train" hidden={tab !== 'train'}>
         <TrainView labelsVersion={labelsVersion} modelVersion={modelVersion} trainingVersion={trainingVersion} visible={tab === 'train'} onModelChanged={modelChanged} />

@@ -14,8 +14,8 @@ import { download, imageFilesOnly, labelsFromFolder, readAsDataUrl, type FolderU
 const groupSelector = (label: string) => `.label-group[data-label="${CSS.escape(label)}"]`;
 
 /** The user's dataset: per-label counts and thumbnails, edits, "Add images", export/import. */
-export function LabelsView(props: { labelsVersion: number; onLabelsChanged: () => void; onModelChanged: () => void }) {
-  const { labelsVersion, onLabelsChanged, onModelChanged } = props;
+export function LabelsView(props: { labelsVersion: number; modelVersion: number; onLabelsChanged: () => void; onModelChanged: () => void }) {
+  const { labelsVersion, modelVersion, onLabelsChanged, onModelChanged } = props;
   const [dataset, setDataset] = useState<Dataset | null>(null);
   const [message, setMessage] = useState<{ kind: 'info' | 'error'; text: string } | null>(null);
   const [busy, setBusy] = useState(false);
@@ -23,9 +23,10 @@ export function LabelsView(props: { labelsVersion: number; onLabelsChanged: () =
   /** Where keyboard focus goes once the edited list is back (the control used may be gone). */
   const focusNext = useRef<string[] | null>(null);
 
+  // Also when the model changes (a retrain, Forget, here or elsewhere): "Export model" follows whether there is one.
   useEffect(() => {
     ask({ type: 'list-dataset' }).then(setDataset, (e: unknown) => setMessage({ kind: 'error', text: toErrorInfo(e).message }));
-  }, [labelsVersion]);
+  }, [labelsVersion, modelVersion]);
 
   useEffect(() => {
     const selectors = focusNext.current;

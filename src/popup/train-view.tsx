@@ -85,6 +85,7 @@ export function TrainView(props: { labelsVersion: number; modelVersion: number; 
   }, [props.labelsVersion, props.modelVersion, training?.phase]);
 
   // Training runs in the engine whether or not the popup is open: reopening picks it up here.
+  // Read again when the model changes (an import or Forget here or in another Spotter page): a run shown as done may be gone.
   useEffect(
     () =>
       pollTraining(() => ask({ type: 'training-status' }), {
@@ -97,7 +98,7 @@ export function TrainView(props: { labelsVersion: number; modelVersion: number; 
         },
         failure: setPollError,
       }),
-    [training?.phase === 'running', props.trainingVersion],
+    [training?.phase === 'running', props.trainingVersion, props.modelVersion],
   );
 
   const start = async () => {

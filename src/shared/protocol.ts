@@ -192,14 +192,17 @@ export type RequestType = BackgroundRequest['type'];
 export type RequestOf<T extends RequestType> = Extract<BackgroundRequest, { type: T }>;
 
 /**
- * The background tells every open Spotter page that the labels changed or a training started
- * elsewhere (the right-click menu, another popup), so that views opened earlier do not go stale.
+ * The background tells every open Spotter page that the labels changed, a training started or the
+ * model was replaced or dropped (import, Forget) elsewhere (the right-click menu, another popup), so
+ * that views opened earlier do not go stale.
  */
-export const ChangeNoticeSchema = v.object({ type: v.literal('spotter/changed'), what: v.picklist(['labels', 'training']) });
+export const ChangeNoticeSchema = v.object({ type: v.literal('spotter/changed'), what: v.picklist(['labels', 'training', 'model']) });
 export type ChangeNotice = v.InferOutput<typeof ChangeNoticeSchema>;
 
 /** Requests that change the user's labels (the "Label as" menu is rebuilt after them). */
 export const LABEL_CHANGING_REQUESTS: readonly RequestType[] = ['add-example', 'delete-example', 'rename-label', 'delete-label', 'import-dataset'];
+/** Requests that replace or drop the model in use (a finished training is seen by polling instead). */
+export const MODEL_CHANGING_REQUESTS: readonly RequestType[] = ['import-dataset', 'forget-model'];
 
 /** What each request answers with, when it succeeds. */
 export const RESULT_SCHEMAS = {
