@@ -4,7 +4,7 @@ import { toErrorInfo } from '../shared/errors';
 import { countOf } from '../shared/format';
 import { collapseSpaces, normaliseLabel } from '../shared/labels';
 import type { Dataset } from '../shared/protocol';
-import { InlineConfirm } from './confirm';
+import { InlineConfirm, useFocusReturn } from './confirm';
 import { allExamples } from '../storage/dataset';
 import { serializeDataset } from '../storage/dataset-file';
 import { loadHead } from '../storage/head-store';
@@ -20,6 +20,7 @@ export function LabelsView(props: { labelsVersion: number; modelVersion: number;
   const [message, setMessage] = useState<{ kind: 'info' | 'error'; text: string } | null>(null);
   const [busy, setBusy] = useState(false);
   const [pendingImport, setPendingImport] = useState<File | null>(null);
+  const importFocus = useFocusReturn<HTMLInputElement>(pendingImport !== null);
   /** Where keyboard focus goes once the edited list is back (the control used may be gone). */
   const focusNext = useRef<string[] | null>(null);
 
@@ -98,7 +99,7 @@ export function LabelsView(props: { labelsVersion: number; modelVersion: number;
               </li>
             ))}
           </ul>
-          <LabelEdits label={label} others={dataset.labels.map((l) => l.label).filter((l) => l !== label)} disabled={busy} run={run} />
+          <LabelEdits label={label} others={dataset.labels.map((l) => l.label).filter((l) => l !== label)} disabled={busy} run={run} refuse={(text) => setMessage({ kind: 'error', text })} />
         </section>
       ))}
       <section class="transfer">
@@ -114,6 +115,7 @@ export function LabelsView(props: { labelsVersion: number; modelVersion: number;
           <input
             type="file"
             accept=".json,application/json"
+            ref={importFocus.opener}
             disabled={busy}
             onChange={(e) => {
               const file = e.currentTarget.files?.[0];
@@ -135,7 +137,10 @@ export function LabelsView(props: { labelsVersion: number; modelVersion: number;
                 return summary;
               });
             }}
-            onCancel={() => setPendingImport(null)}
+            onCancel={() => {
+              importFocus.cancelled();
+              setPendingImport(null);
+            }}
           />
         )}
       </section>
@@ -204,17 +209,25 @@ function AddImages(props: { disabled: boolean; knownLabels: string[]; onAdd: (up
   );
 }
 
-function LabelEdits(props: { label: string; others: string[]; disabled: boolean; run: (work: () => Promise<string>, then?: string[]) => Promise<void> }) {
-  const { label, others, disabled, run } = props;
+function LabelEdits(props: { label: string; others: string[]; disabled: boolean; run: (work: () => Promise<string>, then?: string[]) => Promise<void>; refuse: (message: string) => void }) {
+  const { label, others, disabled, run, refuse } = props;
   const [newName, setNewName] = useState('');
   const [chosenMerge, setMergeInto] = useState('');
   const [confirmingDelete, setConfirmingDelete] = useState(false);
+  const deleteFocus = useFocusReturn<HTMLButtonElement>(confirmingDelete);
   // A choice whose label was renamed or deleted meanwhile is no choice.
   const mergeInto = others.includes(chosenMerge) ? chosenMerge : '';
   const [confirmingRenameMerge, setConfirmingRenameMerge] = useState(false);
+  const renameFocus = useFocusReturn<HTMLInputElement>(confirmingRenameMerge);
   const existingNamed = (name: string) => others.find((other) => other.toLowerCase() === collapseSpaces(name).toLowerCase());
   const rename = (to: string) => {
-    const target = existingNamed(to) ?? normaliseLabel(to);
+    let target: string;
+    try {
+      target = existingNamed(to) ?? normaliseLabel(to);
+    } catch (e) {
+      // A name Spotter refuses ("unknown", too long): say why, and leave focus in the field to fix it.
+      return refuse(toErrorInfo(e).message);
+    }
     void run(async () => `Renamed ${countOf((await ask({ type: 'rename-label', from: label, to })).moved, 'example')} to "${target}".`, [`${groupSelector(target)} h2`]);
   };
   return (
@@ -227,7 +240,7 @@ function LabelEdits(props: { label: string; others: string[]; disabled: boolean;
           else rename(newName);
         }}
       >
-        <input aria-label={`New name for ${label}`} placeholder="New name" value={newName} onInput={(e) => setNewName(e.currentTarget.value)} />
+        <input aria-label={`New name for ${label}`} ref={renameFocus.opener} placeholder="New name" value={newName} onInput={(e) => setNewName(e.currentTarget.value)} />
         <button type="submit" disabled={disabled || !newName.trim()}>
           Rename
         </button>
@@ -240,7 +253,10 @@ function LabelEdits(props: { label: string; others: string[]; disabled: boolean;
             setConfirmingRenameMerge(false);
             rename(newName);
           }}
-          onCancel={() => setConfirmingRenameMerge(false)}
+          onCancel={() => {
+            renameFocus.cancelled();
+            setConfirmingRenameMerge(false);
+          }}
         />
       )}
       {others.length > 0 && (
@@ -271,10 +287,13 @@ function LabelEdits(props: { label: string; others: string[]; disabled: boolean;
             setConfirmingDelete(false);
             void run(async () => `Deleted ${countOf((await ask({ type: 'delete-label', label })).deleted, 'example')}.`, ['.label-group h2']);
           }}
-          onCancel={() => setConfirmingDelete(false)}
+          onCancel={() => {
+            deleteFocus.cancelled();
+            setConfirmingDelete(false);
+          }}
         />
       ) : (
-        <button type="button" class="danger" disabled={disabled} onClick={() => setConfirmingDelete(true)}>
+        <button type="button" class="danger" ref={deleteFocus.opener} disabled={disabled} onClick={() => setConfirmingDelete(true)}>
           Delete label
         </button>
       )}

@@ -5,7 +5,7 @@ import { countOf, formatAccuracy, formatMs } from '../shared/format';
 import { DEFAULT_TRAIN_OPTIONS, TRAIN_OPTION_LIMITS } from '../engine/train-options';
 import type { Dataset, TrainingReportMessage, TrainingState } from '../shared/protocol';
 import { LineChart } from './chart';
-import { InlineConfirm } from './confirm';
+import { InlineConfirm, useFocusReturn } from './confirm';
 import { pollTraining } from './training-poll';
 
 type AdvancedKey = 'epochs' | 'learningRate' | 'batchSize' | 'hiddenUnits';
@@ -79,6 +79,7 @@ export function TrainView(props: { labelsVersion: number; modelVersion: number; 
     lastPhase.current = training?.phase ?? null;
   }, [training]);
   const [confirmingForget, setConfirmingForget] = useState(false);
+  const forgetFocus = useFocusReturn<HTMLButtonElement>(confirmingForget);
 
   useEffect(() => {
     ask({ type: 'list-dataset' }).then(setDataset, (e: unknown) => setError(toErrorInfo(e).message));
@@ -157,7 +158,7 @@ export function TrainView(props: { labelsVersion: number; modelVersion: number; 
         {training?.phase === 'done' && <span data-testid="training-done">Done: the new model is in use.</span>}
         {training?.phase === 'failed' && <span class="error">Training failed: {training.error}</span>}
         {dataset?.head && !running && !confirmingForget && (
-          <button type="button" class="danger" onClick={() => setConfirmingForget(true)} data-testid="forget-model">
+          <button type="button" class="danger" ref={forgetFocus.opener} onClick={() => setConfirmingForget(true)} data-testid="forget-model">
             Forget the model
           </button>
         )}
@@ -166,7 +167,10 @@ export function TrainView(props: { labelsVersion: number; modelVersion: number; 
             question="Forget the trained model? Your examples stay; classifications show ImageNet's labels only."
             confirmLabel="Forget"
             onConfirm={() => void forget()}
-            onCancel={() => setConfirmingForget(false)}
+            onCancel={() => {
+              forgetFocus.cancelled();
+              setConfirmingForget(false);
+            }}
           />
         )}
       </div>
