@@ -13,7 +13,7 @@
 import { execFileSync } from 'node:child_process';
 import type { Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChrome, type ChromeSession } from './support/chrome';
+import { CHROME_DIST, launchChrome, type ChromeSession } from './support/chrome';
 import { startServer, type FixtureServer } from './support/fixture-server';
 import { readOverlays, waitForSettledOverlay } from './support/overlay';
 import { E2E_BROWSERS } from './support/browsers';
@@ -56,6 +56,12 @@ describe.runIf(E2E_BROWSERS.includes('chromium'))("Spotter in Chromium's own rig
     await session?.close();
     await site?.close();
   });
+
+  const tabIdOf = (shown: Page) => session.inWorker(async (url: string) => (await chrome.tabs.query({ url }))[0]!.id!, shown.url());
+
+  /** Once installed, Spotter creates its menu items (onInstalled): updating one succeeds only once it exists. */
+  const menusCreated = () =>
+    expect.poll(() => session.inWorker(() => chrome.contextMenus.update('spotter-classify', {}).then(() => true, () => false), null), { timeout: 15_000 }).toBe(true);
 
   /** Right-clicks the element's middle, then picks Spotter ▸ Classify with Spotter from the menu that opens. */
   async function classifyFromMenu(selector: string): Promise<void> {
@@ -103,5 +109,33 @@ describe.runIf(E2E_BROWSERS.includes('chromium'))("Spotter in Chromium's own rig
     // Nothing was sent to the page: no overlay opened over it.
     expect((await readOverlays(page)).filter((o) => o.state === 'error')).toEqual([]);
     await (await view.page())?.close();
+  });
+
+  // Chrome runs no content script in tabs that were open before Spotter was installed or updated:
+  // the first command injects it. The injected file is a loader that import()s the real script, so
+  // it listens a moment after the injection returns; the command used to be sent into that gap
+  // ("Receiving end does not exist": the toolbar's "!" and no overlay).
+  it('works in a tab that was open before Spotter was installed: the menu and the popup', async () => {
+    await page.reload();
+    await page.waitForFunction('window.ready');
+    await session.browser.uninstallExtension(session.extensionId);
+    await session.browser.installExtension(CHROME_DIST);
+    await menusCreated();
+    expect(await readOverlays(page)).toEqual([]);
+
+    await classifyFromMenu('#photo');
+    const overlay = await waitForSettledOverlay(page);
+    expect(overlay.error).toBeNull();
+    expect(overlay.labels[0]?.label).toBe('giant panda');
+
+    await page.reload();
+    await page.waitForFunction('window.ready');
+    await session.browser.uninstallExtension(session.extensionId);
+    await session.browser.installExtension(CHROME_DIST);
+    await menusCreated();
+    const popup = await session.browser.newPage();
+    await popup.goto(session.extensionUrl(`src/popup/popup.html?tabId=${await tabIdOf(page)}`));
+    await popup.waitForFunction(() => document.querySelector('[data-testid="progress"]')?.textContent === '2 / 2', { timeout: 60_000 });
+    await popup.close();
   });
 });
