@@ -177,30 +177,25 @@ export class SpotterEngine {
   private async load(): Promise<mobilenet.MobileNet> {
     const start = performance.now();
     this.currentStatus = { ...this.currentStatus, state: 'loading', error: null };
+    // A backend can pass the probe and still fail the model (a shader it cannot compile): the next one gets its turn.
+    const failed: { backend: BackendName; reason: string }[] = [];
+    let probe: BackendTiming[] | null = null;
     try {
-      const { backend, probe } = await this.selectBackend();
-      // mobilenet.load runs one warm-up prediction, so the first real click is not the slow one.
-      const loading = mobilenet.load({ version: 2, alpha: 1.0, modelUrl: this.config.model });
-      const model = await withTimeout('Loading the model', this.config.loadTimeoutMs ?? 60_000, () => loading).catch((error: unknown) => {
-        // A load that finishes after the wait gave up is still the model: keep it rather than load a second one.
-        loading.then(
-          (late) => {
-            if (this.model) return graphOf(late).dispose();
-            this.model = late;
-            this.currentStatus = { state: 'ready', backend, probe, loadMs: performance.now() - start, error: null };
-          },
-          () => undefined,
-        );
-        throw error;
-      });
-      // An earlier load that gave up may have arrived meanwhile and be in use: keep that one, not two models.
-      if (this.model) {
-        graphOf(model).dispose();
-        return this.model;
+      for (;;) {
+        const choice = await this.selectBackend(failed.map((f) => f.backend), probe, failed);
+        probe = choice.probe;
+        try {
+          const model = await this.loadModelOn(choice.backend, probe, start);
+          // Remembered only once the model ran on it, so a backend that fails the model is not recalled at every start.
+          if (probe) await this.config.memory?.remember(environmentFingerprint(), choice.backend, probe).catch(() => undefined);
+          for (const other of this.config.backends ?? BACKEND_NAMES) if (other !== choice.backend && tf.findBackend(other)) tf.removeBackend(other);
+          return model;
+        } catch (error) {
+          // A load that timed out may still arrive (loadModelOn keeps it); a second load beside it would be a second model.
+          if (error instanceof SpotterError && error.code === 'timeout') throw error;
+          failed.push({ backend: choice.backend, reason: error instanceof Error ? error.message : String(error) });
+        }
       }
-      this.model = model;
-      this.currentStatus = { state: 'ready', backend, probe, loadMs: performance.now() - start, error: null };
-      return model;
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       this.currentStatus = { ...this.currentStatus, state: 'failed', error: message };
@@ -208,19 +203,56 @@ export class SpotterEngine {
     }
   }
 
-  private async selectBackend(): Promise<{ backend: BackendName; probe: BackendTiming[] | null }> {
-    const candidates = this.config.backends ?? BACKEND_NAMES;
-    const memory = this.config.memory;
-    const fingerprint = environmentFingerprint();
-    const remembered = await memory?.recall(fingerprint).catch(() => undefined);
-    if (remembered && candidates.includes(remembered) && (await activateBackend(remembered))) {
-      return { backend: remembered, probe: null };
+  private async loadModelOn(backend: BackendName, probe: BackendTiming[] | null, start: number): Promise<mobilenet.MobileNet> {
+    // mobilenet.load runs one warm-up prediction, so the first real click is not the slow one.
+    const loading = mobilenet.load({ version: 2, alpha: 1.0, modelUrl: this.config.model });
+    const model = await withTimeout('Loading the model', this.config.loadTimeoutMs ?? 60_000, () => loading).catch((error: unknown) => {
+      // A load that finishes after the wait gave up is still the model: keep it rather than load a second one.
+      loading.then(
+        (late) => {
+          if (this.model) return graphOf(late).dispose();
+          this.model = late;
+          this.currentStatus = { state: 'ready', backend, probe, loadMs: performance.now() - start, error: null };
+        },
+        () => undefined,
+      );
+      throw error;
+    });
+    // An earlier load that gave up may have arrived meanwhile and be in use: keep that one, not two models.
+    if (this.model) {
+      graphOf(model).dispose();
+      return this.model;
     }
-    const probe = await probeBackends(candidates);
-    const backend = chooseBackend(probe, candidates);
+    this.model = model;
+    this.currentStatus = { state: 'ready', backend, probe, loadMs: performance.now() - start, error: null };
+    return model;
+  }
+
+  /**
+   * The remembered backend for this machine, else the fastest in the probe (run once per load),
+   * leaving out those that already failed the model.
+   */
+  private async selectBackend(
+    excluded: readonly BackendName[],
+    earlierProbe: BackendTiming[] | null,
+    failed: readonly { backend: BackendName; reason: string }[],
+  ): Promise<{ backend: BackendName; probe: BackendTiming[] | null }> {
+    const candidates = (this.config.backends ?? BACKEND_NAMES).filter((name) => !excluded.includes(name));
+    if (candidates.length === 0) {
+      // The same reason everywhere (an unreadable model file) is said once.
+      const reasons = new Set(failed.map((f) => f.reason));
+      throw new Error(reasons.size === 1 ? [...reasons][0] : failed.map((f) => `on ${f.backend}: ${f.reason}`).join('; '));
+    }
+    if (!earlierProbe) {
+      const remembered = await this.config.memory?.recall(environmentFingerprint()).catch(() => undefined);
+      if (remembered && candidates.includes(remembered) && (await activateBackend(remembered))) return { backend: remembered, probe: null };
+    }
+    const probe = earlierProbe ?? (await probeBackends(candidates));
+    const backend = chooseBackend(
+      probe.filter((timing) => candidates.includes(timing.backend)),
+      candidates,
+    );
     if (!(await activateBackend(backend))) throw new Error(`the ${backend} backend stopped working after the probe`);
-    for (const other of candidates) if (other !== backend && tf.findBackend(other)) tf.removeBackend(other);
-    await memory?.remember(fingerprint, backend, probe).catch(() => undefined);
     return { backend, probe };
   }
 }
