@@ -11,7 +11,8 @@ import type { Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT } from '../../scripts/paths';
 import { RETRAIN_DIR } from '../support/photos';
-import { E2E_BROWSERS, launchSpotter, openPopupFor, type SpotterSession } from './support/browsers';
+import { serializeDataset } from '../../src/storage/dataset-file';
+import { askFrom, E2E_BROWSERS, launchSpotter, openPopupFor, type SpotterSession } from './support/browsers';
 import { flowerPage, flowerPhotos, TEACH_PER_CLASS } from './support/flowers';
 import { startServer, type FixtureServer } from './support/fixture-server';
 import { waitForSettledOverlay } from './support/overlay';
@@ -322,5 +323,126 @@ describe.each(E2E_BROWSERS)('Spotter in %s: teach your own labels', (browserName
     const index = photos.findIndex((p) => p.role === 'test');
     const overlay = await classifyOnPage(index);
     expect(overlay.labels[0]!.kind).toBe('user');
+  });
+});
+
+/** A 1×1 PNG: imported examples need a thumbnail. */
+const TINY_PNG = 'data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==';
+const SMALL_PAGE_PHOTOS = ['coral_cat.jpg', 'coral_dragonfly.jpg', 'imagenet_n02510455_giant_panda.jpg'];
+
+describe.each(E2E_BROWSERS)('Spotter in %s: open views follow what changes', (browserName) => {
+  let site: FixtureServer;
+  let spotter: SpotterSession;
+  let page: Page;
+  let panel: Page;
+
+  beforeAll(async () => {
+    await mkdir(SCREENSHOTS, { recursive: true });
+    const photosPage = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Three photos</title></head><body>${SMALL_PAGE_PHOTOS.map((file) => `<img src="/photos/${file}" alt="" width="120" height="90">`).join('')}</body></html>`;
+    const emptyPage = '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>No pictures</title></head><body><p>Only words here.</p></body></html>';
+    site = await startServer((url) => (url.pathname === '/three.html' ? { status: 200, type: 'text/html', body: photosPage } : url.pathname === '/empty.html' ? { status: 200, type: 'text/html', body: emptyPage } : undefined));
+    spotter = await launchSpotter(browserName);
+    page = await spotter.browser.newPage();
+    await page.goto(`${site.origin}/three.html`);
+    panel = await openPopupFor(spotter, page);
+  });
+
+  afterAll(async () => {
+    await spotter?.close();
+    await site?.close();
+  });
+
+  const progressIs = (text: string) => panel.waitForFunction((t: string) => document.querySelector('[data-testid="progress"]')?.textContent === t, { timeout: 60_000 }, text);
+  const labelsMessage = () => panel.$eval('[data-testid="labels-message"]', (el) => el.textContent ?? '');
+  const exportModelDisabled = () => panel.$$eval('.transfer button', (buttons) => (buttons as HTMLButtonElement[]).find((b) => b.textContent?.trim() === 'Export model (TF.js)')!.disabled);
+  /** Whether keyboard focus is on the element `selector` (the first match). */
+  const focused = (selector: string) => panel.evaluate((s: string) => document.activeElement === document.querySelector(s), selector);
+
+  it('the page grid starts over for a page without images, and a collection error shows over a full grid', async () => {
+    await progressIs('3 / 3');
+    await page.goto(`${site.origin}/empty.html`);
+    await panel.waitForSelector('[data-testid="no-images"]', { timeout: 15_000 });
+    expect(await panel.$$eval('.card', (cards) => cards.length)).toBe(0);
+    expect(await panel.$('[data-testid="progress"]')).toBeNull();
+
+    await page.goto(`${site.origin}/three.html`);
+    await progressIs('3 / 3');
+    // Firefox runs Spotter's content script in data: and about:blank documents, and automation cannot open the
+    // about: pages it keeps from extensions, so only Chromium has a page here that Spotter may not read.
+    if (browserName !== 'chromium') return;
+    // A page Spotter may not read: the old cards stay, under a message that says why.
+    await page.goto('data:text/html,<p>Spotter may not read this page.</p>');
+    await panel.waitForSelector('[data-testid="page-error"]', { timeout: 15_000 });
+    expect(await panel.$eval('[data-testid="page-error"]', (el) => el.textContent)).toMatch(/Spotter cannot see this page/);
+    expect(await panel.$$eval('.card', (cards) => cards.length)).toBe(3);
+  });
+
+  it('"Your labels" and Train follow a retrain, an import and Forget (also from another page); bad names and cancelled questions are handled', async () => {
+    const examples = ['ants', 'bees'].flatMap((label, index) =>
+      [0, 1, 2].map((i) => ({ id: index * 3 + i + 1, label, embedding: Float32Array.from({ length: 1280 }, (_, j) => (j % 2 === index ? 1 : 0) + ((i + j) % 3) * 0.01), thumbnail: TINY_PNG, imageUrl: `https://example.com/${label}/${i}.jpg`, pageUrl: 'https://example.com/', createdAt: i })),
+    );
+    const file = path.join(SCREENSHOTS, `${browserName}-small-dataset.json`);
+    await writeFile(file, serializeDataset(examples, undefined));
+    const importFile = async () => {
+      await (await panel.$('.transfer input[type="file"]'))!.uploadFile(file);
+      await (await panel.waitForSelector('.transfer .confirm-yes'))!.click();
+      await panel.waitForFunction(() => document.querySelector('[data-testid="labels-message"]')?.textContent === 'Imported 6 examples in 2 labels.', { timeout: 30_000 });
+    };
+    const retrain = async () => {
+      await panel.click('#tab-train');
+      await panel.waitForFunction(() => !(document.querySelector('[data-testid="retrain"]') as HTMLButtonElement | null)?.disabled);
+      await panel.click('[data-testid="retrain"]');
+      await panel.waitForSelector('[data-testid="training-done"]', { timeout: 60_000 });
+      await panel.waitForSelector('[data-testid="report"]');
+    };
+    const trainViewShowsNoModel = () => panel.waitForFunction(() => !document.querySelector('[data-testid="training-done"], [data-testid="report"], [data-testid="forget-model"]'), { timeout: 15_000 });
+
+    await panel.click('#tab-labels');
+    await importFile();
+    expect(await exportModelDisabled()).toBe(true);
+
+    // A retrain in the Train view: "Export model" in "Your labels" turns on.
+    await retrain();
+    await panel.click('#tab-labels');
+    await expect.poll(exportModelDisabled).toBe(false);
+
+    // A name Spotter refuses is said, and nothing changes.
+    await panel.type('input[aria-label="New name for ants"]', 'Unknown');
+    await panel.keyboard.press('Enter');
+    await expect.poll(labelsMessage).toBe('"unknown" is reserved for images Spotter is unsure about.');
+    expect(await focused('input[aria-label="New name for ants"]')).toBe(true);
+    expect(await panel.$$eval('.label-group', (groups) => groups.map((g) => g.getAttribute('data-label')))).toEqual(['ants', 'bees']);
+
+    // Cancelling a question gives the focus back to the control that asked it (by click and by Esc).
+    await panel.click('.label-group[data-label="bees"] button.danger');
+    await (await panel.waitForSelector('.label-group[data-label="bees"] .confirm-no'))!.click();
+    await expect.poll(() => focused('.label-group[data-label="bees"] button.danger')).toBe(true);
+    await panel.keyboard.press('Enter');
+    await panel.waitForSelector('.label-group[data-label="bees"] .inline-confirm');
+    await panel.keyboard.press('Escape');
+    await expect.poll(() => focused('.label-group[data-label="bees"] button.danger')).toBe(true);
+    await (await panel.$('.transfer input[type="file"]'))!.uploadFile(file);
+    await (await panel.waitForSelector('.transfer .confirm-no'))!.click();
+    await expect.poll(() => focused('.transfer input[type="file"]')).toBe(true);
+
+    // An import (this file has no model) replaces the model: the Train view no longer shows the old run.
+    await importFile();
+    expect(await exportModelDisabled()).toBe(true);
+    await panel.click('#tab-train');
+    await trainViewShowsNoModel();
+
+    await retrain();
+    await panel.click('[data-testid="forget-model"]');
+    await (await panel.waitForSelector('.train-actions .confirm-no'))!.click();
+    await expect.poll(() => focused('[data-testid="forget-model"]')).toBe(true);
+
+    // Forget from another Spotter page: this one follows.
+    const other = await spotter.openExtensionPage(`src/popup/popup.html?tabId=${new URL(panel.url()).searchParams.get('tabId')}`);
+    expect((await askFrom(other, { type: 'forget-model' })).result).toEqual({ forgotten: true });
+    await other.close();
+    await panel.bringToFront();
+    await trainViewShowsNoModel();
+    await panel.click('#tab-labels');
+    await expect.poll(exportModelDisabled).toBe(true);
   });
 });
