@@ -337,9 +337,13 @@ function batchOf(rows: TrainingRows, order: readonly number[], start: number, en
   }));
 }
 
-/** Per-row cross-entropy of softmax outputs, clipped as Keras and tfjs-layers clip it. */
+/**
+ * Per-row cross-entropy of softmax outputs, clipped as tfjs-layers clips it: by the backend's
+ * epsilon (1e-7 in float32; 1e-4 on WebGL with only half floats, where 1e-7 is 0 and log(0) made
+ * every loss NaN).
+ */
 function crossEntropy(oneHot: tf.Tensor2D, probabilities: tf.Tensor2D): tf.Tensor1D {
-  const epsilon = 1e-7;
+  const epsilon = tf.backend().epsilon();
   return tf.neg(tf.sum(tf.mul(oneHot, tf.log(tf.clipByValue(probabilities, epsilon, 1 - epsilon))), 1)) as tf.Tensor1D;
 }
 

@@ -37,7 +37,8 @@ async function decodeRaster(blob: Blob, head: Uint8Array, url: string): Promise<
   let owned: ImageBitmap | null = full;
   try {
     const size = rasterSize(full.width, full.height);
-    if (mimeType(blob) !== 'image/jpeg') return await onWhite(full, size);
+    // By the bytes, not the server's word: a transparent PNG served as image/jpeg came out on black.
+    if (imageTypeOf(head) !== 'image/jpeg') return await onWhite(full, size);
     // A JPEG has no transparency: scaling is all it needs.
     if (size.width !== full.width || size.height !== full.height) return await createImageBitmap(full, { resizeWidth: size.width, resizeHeight: size.height, resizeQuality: 'high' });
     owned = null;

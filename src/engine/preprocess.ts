@@ -89,7 +89,7 @@ export function resizedViews(pixels: PixelGrid, views: readonly ModelView[]): Fl
     const heightScale = ((y2 - y1) * (height - 1)) / (side - 1);
     const widthScale = ((x2 - x1) * (width - 1)) / (side - 1);
     for (let x = 0; x < side; x++) {
-      const xIndex = x1 * (width - 1) + x * widthScale;
+      const xIndex = onEdge(x1 * (width - 1) + x * widthScale, width - 1);
       const inside = xIndex >= 0 && xIndex <= width - 1;
       left[x] = inside ? Math.floor(xIndex) * channels : -1;
       right[x] = inside ? Math.ceil(xIndex) * channels : -1;
@@ -97,7 +97,7 @@ export function resizedViews(pixels: PixelGrid, views: readonly ModelView[]): Fl
     }
     const viewStart = index * side * side * 3;
     for (let y = 0; y < side; y++) {
-      const yIndex = y1 * (height - 1) + y * heightScale;
+      const yIndex = onEdge(y1 * (height - 1) + y * heightScale, height - 1);
       // Rows outside the image stay 0, as cropAndResize's default extrapolation value.
       if (yIndex < 0 || yIndex > height - 1) continue;
       const top = Math.floor(yIndex) * width * channels;
@@ -121,6 +121,15 @@ export function resizedViews(pixels: PixelGrid, views: readonly ModelView[]): Fl
     }
   });
   return output;
+}
+
+/**
+ * A sample position a rounding error past the last pixel row or column is on it. Without this,
+ * the last output row of a 640x480 photo (and of 221 other sizes from 16 to 4096 px; TF.js's
+ * cropAndResize has the same quirk) fell "outside" and stayed black.
+ */
+function onEdge(index: number, last: number): number {
+  return index > last && index - last < 1e-6 * Math.max(1, last) ? last : index;
 }
 
 /** The views as the model's input batch: [n, 224, 224, 3] in the [-1, 1] range this MobileNet expects. */

@@ -96,6 +96,17 @@ describe('resizedViews', () => {
     expect(at(2, 0)).toBe(255);
   });
 
+  it('samples the last row and column of the image too (no black edge from rounding)', () => {
+    // 640x480 put the last row's sample a rounding error past the last pixel row: it stayed 0 (black).
+    for (const [width, height] of [[640, 480], [300, 232], [1024, 459], [512, 512]] as const) {
+      const white: PixelGrid = { width, height, channels: 3, data: new Uint8Array(width * height * 3).fill(255) };
+      for (const mode of ['squash', 'center-crop'] as const) {
+        const out = resizedViews(white, [fittedView(width, height, mode)]);
+        expect(out.reduce((low, value) => Math.min(low, value), 255), `${width}x${height} ${mode}`).toBe(255);
+      }
+    }
+  });
+
   it("matches TF.js's cropAndResize (+ reverse, multiply, clip) on random images, boxes, flips and brightness", () => {
     const random = seededRandom(11);
     for (const [width, height, channels] of [[37, 23, 3], [300, 200, 4], [17, 640, 4], [1024, 768, 3]] as const) {
