@@ -39,6 +39,7 @@ export class BrowserEngineHost {
   private training: TrainingState = IDLE_TRAINING;
   /** Counts training runs and imports, so a run that was overtaken cannot write its result. */
   private trainingRun = 0;
+  private importing = false;
 
   /** @param assetUrl maps a bundled file's path to its URL (runtime.getURL). */
   constructor(assetUrl: (path: string) => string) {
@@ -149,8 +150,18 @@ export class BrowserEngineHost {
     };
   }
 
+  /**
+   * Settles once the engine has chosen its backend (loading the model). Tensors made before that
+   * live on TF.js's default backend, which the choice may remove, and them with it. Training and
+   * import need no model, so a model that cannot load does not stop them.
+   */
+  private backendChosen(): Promise<unknown> {
+    return this.engine.ready().catch(() => undefined);
+  }
+
   private async startTraining(overrides: Partial<TrainOptions>): Promise<TrainingState> {
     if (this.training.phase === 'running') return this.training;
+    if (this.importing) throw new SpotterError('bad-message', 'Spotter is importing a file right now. Retrain when it has finished.');
     const options = { ...DEFAULT_TRAIN_OPTIONS, ...overrides };
     const before = this.training;
     // Marked running before the first await, so a second Retrain (a double click, another popup) joins this run.
@@ -160,6 +171,7 @@ export class BrowserEngineHost {
     this.training = { phase: 'running', epochs: [], maxEpochs: options.epochs, report: null, error: null, startedAt: readAt };
     let examples: TrainingExample[];
     try {
+      await this.backendChosen();
       examples = (await allExamples()).map(({ embedding, distortions, label }) => ({ embedding, distortions, label }));
       const problem = trainabilityProblem(examples);
       if (problem) throw new SpotterError('bad-message', problem);
@@ -223,7 +235,18 @@ export class BrowserEngineHost {
     const file = await takeStagedImport();
     this.refuseWhileTraining('Import when it has finished; nothing was changed.');
     if (!file) throw new SpotterError('bad-message', 'There is no file to import: choose it again.');
+    // A Retrain started while this runs would save a head for the data being replaced, over the imported one.
+    this.importing = true;
+    try {
+      return await this.replaceWithFile(file);
+    } finally {
+      this.importing = false;
+    }
+  }
+
+  private async replaceWithFile(file: Blob): Promise<ResultOf<'import-dataset'>> {
     const parsed = parseDataset(await file.text());
+    await this.backendChosen();
     // Build the head before writing anything: a head that cannot load must not replace a good one.
     const head = parsed.head ? await UserHead.deserialize(parsed.head.head).catch((error: unknown) => {
       throw new SpotterError('bad-message', `The model in this file cannot be loaded (${error instanceof Error ? error.message : String(error)}). Nothing was changed.`);
@@ -245,6 +268,7 @@ export class BrowserEngineHost {
     if (this.headLoading) return this.headLoading;
     const loading: Promise<void> = loadHead()
       .then(async (record) => {
+        if (record) await this.backendChosen();
         const head = record ? await UserHead.deserialize(record.head) : null;
         // A training or an import may have set a newer head while this one was read.
         if (this.headLoading === loading && !this.head) this.head = head;
