@@ -64,11 +64,15 @@ function allowedByMenuClick(request: BackgroundRequest, sender: Runtime.MessageS
 /**
  * A content script's word on where it runs is not trusted: the page address that decides cookies
  * and file: access, and the one stored with an example, come from what the browser stamped.
+ * That is the frame's own address, not the tab's: another site's frame (an ad) on a page must
+ * not get Spotter to fetch that page's site with the user's cookies, nor an http frame in a
+ * file: page read local files.
  */
 function stampedBySender(request: BackgroundRequest, sender: Runtime.MessageSender): BackgroundRequest {
   if (!('source' in request)) return request;
-  const source = { ...request.source, pageUrl: sender.tab?.url ?? sender.url };
-  return request.type === 'add-example' ? { ...request, source, pageUrl: sender.url ?? source.pageUrl ?? '' } : { ...request, source };
+  const frameUrl = sender.url ?? '';
+  const source = { ...request.source, pageUrl: frameUrl };
+  return request.type === 'add-example' ? { ...request, source, pageUrl: frameUrl } : { ...request, source };
 }
 
 /**

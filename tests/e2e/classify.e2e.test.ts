@@ -59,7 +59,12 @@ describe.each(E2E_BROWSERS)('Spotter in %s: right-click classify', (browserName)
 
   beforeAll(async () => {
     // Another site (127.0.0.2), which sets a cookie of its own when visited.
-    cdn = await startServer((url) => (url.pathname === '/visit.html' ? { status: 200, type: 'text/html', body: '<!doctype html><p>cdn', headers: { 'set-cookie': 'cdn-session=1; Path=/' } } : undefined), '127.0.0.2');
+    cdn = await startServer((url) => {
+      if (url.pathname === '/visit.html') return { status: 200, type: 'text/html', body: '<!doctype html><p>cdn', headers: { 'set-cookie': 'cdn-session=1; Path=/' } };
+      // A frame of the other site showing a picture from the page's own site.
+      if (url.pathname === '/cross-site-frame.html') return { status: 200, type: 'text/html', body: `<!doctype html><body style="margin:0"><img src="${site.origin}/photos/coral_grace_hopper.jpg" style="width:280px;height:210px;display:block" alt="in another site's frame">` };
+      return undefined;
+    }, '127.0.0.2');
     site = await startServer((url) => {
       if (url.pathname === '/page.html') return { status: 200, type: 'text/html', body: fixturePage(cdn.origin), headers: { 'set-cookie': 'site-session=1; Path=/' } };
       if (url.pathname === '/frame.html') return { status: 200, type: 'text/html', body: FRAME_PAGE };
@@ -347,6 +352,35 @@ describe.each(E2E_BROWSERS)('Spotter in %s: right-click classify', (browserName)
     await closeWithEscape();
   });
 
+  it("an image in another site's frame is downloaded without the page's cookies, even when it is on the page's own site", async () => {
+    // An ad-like frame from the other site (127.0.0.2) shows a picture from this page's site.
+    await page.evaluate((src: string) => {
+      const frame = Object.assign(document.createElement('iframe'), { id: 'cross-site-frame', src, width: 300, height: 230 });
+      document.body.prepend(frame);
+      return new Promise((resolve) => frame.addEventListener('load', resolve, { once: true }));
+    }, `${cdn.origin}/cross-site-frame.html`);
+    const control = await spotter.openExtensionPage('src/popup/popup.html?tabId=none');
+    const frameId = await control.evaluate(async (tabId: number, frameUrl: string) => {
+      const api = ((globalThis as unknown as { browser?: typeof chrome }).browser ?? chrome) as typeof chrome;
+      for (;;) {
+        // Where the content script runs (document_idle): it answers there, and the frame has an id.
+        const results = await api.scripting.executeScript({ target: { tabId, allFrames: true }, func: () => location.href });
+        const frame = results.find((result) => result.result === frameUrl);
+        if (frame) return frame.frameId;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    }, await spotter.tabIdOf(page), `${cdn.origin}/cross-site-frame.html`);
+    await control.close();
+    await page.bringToFront();
+    const photo = `${site.origin}/photos/coral_grace_hopper.jpg`;
+    classifiedUrls.add(photo);
+    await spotter.chooseMenuItem(page, '#cross-site-frame', { srcUrl: photo, mediaType: 'image', frameId });
+    const downloads = () => site.visits.filter((v) => v.path === '/photos/coral_grace_hopper.jpg' && v.dest !== 'image');
+    await expect.poll(() => downloads().length, { timeout: 30_000 }).toBeGreaterThan(0);
+    for (const visit of downloads()) expect(visit.cookie ?? '').not.toContain('site-session');
+    await page.evaluate(() => document.getElementById('cross-site-frame')?.remove());
+  });
+
   it("downloads carry the user's cookies only to the site of the page showing the image", async () => {
     // Spotter's own downloads are fetch()es (Sec-Fetch-Dest "empty"); the page's <img> loads are "image".
     const downloads = (server: FixtureServer, photo: string) => server.visits.filter((v) => v.path === `/photos/${photo}` && v.dest !== 'image');
@@ -365,7 +399,7 @@ describe.each(E2E_BROWSERS)('Spotter in %s: right-click classify', (browserName)
   });
 
   it('the servers saw only the page and the images', () => {
-    for (const request of cdn.requests) expect(request).toMatch(/^\/(visit\.html|favicon\.ico|photos\/[\w.-]+\.jpg)$/);
+    for (const request of cdn.requests) expect(request).toMatch(/^\/(visit\.html|cross-site-frame\.html|favicon\.ico|photos\/[\w.-]+\.jpg)$/);
     for (const request of site.requests) expect(request).toMatch(/^\/(page\.html|frame\.html|favicon\.ico|not-an-image\.jpg|photos\/[\w.-]+\.jpg)$/);
   });
 
