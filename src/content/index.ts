@@ -59,7 +59,7 @@ async function handle(command: ContentCommand): Promise<unknown> {
     case 'describe-overlays':
       return [...overlays.values()].map((overlay) => overlay.describe());
     case 'screen-read':
-      for (const overlay of overlays.values()) overlay.setHidden(false);
+      screenReads.captured();
       return true;
     case 'highlight-image': {
       const { element } = registered(command.imageId);
@@ -128,16 +128,48 @@ async function withSourceOf<T>(target: ImageTarget, send: (source: ImageSource |
   } catch (error) {
     const screen = error instanceof UncopyablePixels ? screenAreaOf(target.element) : null;
     if (!screen) throw error;
-    for (const overlay of overlays.values()) overlay.setHidden(true);
+    const read = screenReads.start();
     try {
       await afterNextPaint();
       return await send({ screen });
     } finally {
-      for (const overlay of overlays.values()) overlay.setHidden(false);
+      screenReads.captured(read);
     }
   }
   return send(source);
 }
+
+/**
+ * Spotter's overlays stay hidden while any screen read of this frame waits for its capture: a
+ * second canvas right-clicked meanwhile must not bring them back into the first one's picture.
+ * The background captures one at a time in the order asked, and says 'screen-read' after each.
+ */
+class PendingScreenReads {
+  private waiting: object[] = [];
+
+  get any(): boolean {
+    return this.waiting.length > 0;
+  }
+
+  start(): object {
+    const read = {};
+    this.waiting.push(read);
+    this.show();
+    return read;
+  }
+
+  /** That read's picture is taken (without one, the oldest waiting: captures go in order). */
+  captured(read?: object): void {
+    const done = read ?? this.waiting[0];
+    this.waiting = this.waiting.filter((waiting) => waiting !== done);
+    this.show();
+  }
+
+  private show(): void {
+    for (const overlay of overlays.values()) overlay.setHidden(this.any);
+  }
+}
+const screenReads = new PendingScreenReads();
 
 /** Resolves once a frame without the hidden overlays has been painted (or soon, in a tab that paints none). */
 const afterNextPaint = () =>
@@ -152,5 +184,6 @@ function openOverlay(element: Element): ImageOverlay {
     if (overlays.get(closed.target) === closed) overlays.delete(closed.target);
   });
   overlays.set(element, overlay);
+  if (screenReads.any) overlay.setHidden(true);
   return overlay;
 }
