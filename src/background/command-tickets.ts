@@ -24,6 +24,23 @@ export function newTicket(tabId: number, frameId: number, request: TicketedReque
   return { tabId, frameId, request, label, expiresAt: now + LIFETIME_MS[request] };
 }
 
+/**
+ * Unused tickets a frame may hold at once: quick clicks on several pictures each get their answer
+ * (a newer click used to replace the older unused ticket, and the second request was refused),
+ * while a page that never asks cannot pile them up.
+ */
+export const MAX_TICKETS_PER_FRAME = 3;
+
+/** The tickets after a menu click issued `ticket`: expired ones dropped, and the frame's oldest past the limit. */
+export function withTicket(tickets: readonly Ticket[], ticket: Ticket, now: number): Ticket[] {
+  const live = tickets.filter((t) => t.expiresAt > now);
+  const sameFrame = (t: Ticket) => t.tabId === ticket.tabId && t.frameId === ticket.frameId;
+  const excess = live.filter(sameFrame).length + 1 - MAX_TICKETS_PER_FRAME;
+  let dropped = 0;
+  // Oldest first: tickets are kept in the order they were issued.
+  return [...live.filter((t) => !(sameFrame(t) && dropped++ < excess)), ticket];
+}
+
 /** Finds the ticket that allows this request, and returns the tickets left once it is used up (expired ones dropped). */
 export function useTicket(tickets: readonly Ticket[], wanted: Omit<Ticket, 'expiresAt' | 'label'> & { label?: string }, now: number): { allowed: boolean; left: Ticket[] } {
   const live = tickets.filter((ticket) => ticket.expiresAt > now);

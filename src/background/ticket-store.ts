@@ -3,7 +3,7 @@
  * cannot read, so that tickets survive the background being stopped while the user types a label.
  */
 import browser from 'webextension-polyfill';
-import { newTicket, useTicket, type Ticket, type TicketedRequest } from './command-tickets';
+import { newTicket, useTicket, withTicket, type Ticket, type TicketedRequest } from './command-tickets';
 
 const STORAGE_KEY = 'commandTickets';
 /** One read-modify-write at a time: two requests must not both use the same ticket. */
@@ -22,9 +22,7 @@ function update<T>(change: (tickets: Ticket[]) => { result: T; tickets: Ticket[]
 
 export function issueTicket(tabId: number, frameId: number, request: TicketedRequest, label: string | null): Promise<void> {
   const now = Date.now();
-  // The latest click in a frame replaces any earlier one there that was never used.
-  const kept = (t: Ticket) => t.expiresAt > now && !(t.tabId === tabId && t.frameId === frameId);
-  return update((tickets) => ({ result: undefined, tickets: [...tickets.filter(kept), newTicket(tabId, frameId, request, label, now)] }));
+  return update((tickets) => ({ result: undefined, tickets: withTicket(tickets, newTicket(tabId, frameId, request, label, now), now) }));
 }
 
 export function takeTicket(wanted: Omit<Ticket, 'expiresAt' | 'label'> & { label?: string }): Promise<boolean> {
