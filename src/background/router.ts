@@ -3,7 +3,7 @@ import { SpotterError, toErrorInfo } from '../shared/errors';
 import { BackgroundRequestSchema, isAddressedToEngine, LABEL_CHANGING_REQUESTS, MODEL_CHANGING_REQUESTS, parseMessage, type BackgroundRequest, type ChangeNotice, type RequestType } from '../shared/protocol';
 import { rejection, type Response } from '../shared/respond';
 import { isOwnContentScript, isOwnExtensionPage } from '../shared/senders';
-import { readScreen } from './screen-capture';
+import { readListedImage, readScreen } from './screen-capture';
 import { takeTicket } from './ticket-store';
 import type { EngineClient } from './engine-client';
 
@@ -20,6 +20,8 @@ export function listenForRequests(engine: EngineClient, onChanged: (what: Change
     const fromPage = isOwnContentScript(sender, self);
     const allowed = isOwnExtensionPage(sender, self) || (CONTENT_SCRIPT_REQUESTS.includes(parsed.value.type) && fromPage);
     if (!allowed) return Promise.resolve(rejection(`"${parsed.value.type}" is not allowed from this sender.`));
+    // Answered here: the background alone may capture the screen (only Spotter's own pages get this far).
+    if (parsed.value.type === 'read-from-screen') return answer(readListedImage(parsed.value.tabId, parsed.value.imageId));
     const request = fromPage ? stampedBySender(parsed.value, sender) : parsed.value;
     const permitted = fromPage ? allowedByMenuClick(request, sender) : Promise.resolve(true);
     const refused = rejection('Spotter acts on a page only right after you choose it in the right-click menu. Right-click the image again.');
@@ -34,6 +36,14 @@ export function listenForRequests(engine: EngineClient, onChanged: (what: Change
       (error: unknown) => ({ ok: false as const, error: toErrorInfo(error) }),
     );
   });
+}
+
+/** A result of the background's own, or the error the user should see, as a protocol response. */
+function answer<T>(work: Promise<T>): Promise<Response<T>> {
+  return work.then(
+    (result) => ({ ok: true as const, result }),
+    (error: unknown) => ({ ok: false as const, error: toErrorInfo(error) }),
+  );
 }
 
 /**

@@ -8,8 +8,10 @@
 import browser from 'webextension-polyfill';
 import { toBase64 } from '../shared/base64';
 import { SpotterError } from '../shared/errors';
+import * as v from 'valibot';
+import { sendToContentScript } from '../shared/content-script';
+import { ScreenAreaSchema, type ImageSource, type ScreenSource } from '../shared/protocol';
 import { spacedCalls } from './spaced-calls';
-import type { ImageSource, ScreenSource } from '../shared/protocol';
 
 export async function readScreen(source: ScreenSource, tabId: number): Promise<ImageSource> {
   let shot: string;
@@ -41,6 +43,23 @@ export async function readScreen(source: ScreenSource, tabId: number): Promise<I
     return { url: `data:image/png;base64,${toBase64(await png.arrayBuffer())}`, ...(source.pageUrl !== undefined && { pageUrl: source.pageUrl }) };
   } finally {
     screen.close();
+  }
+}
+
+/**
+ * For Spotter's popup: what the screen shows of a picture it listed on the tab, when the page lets
+ * no one copy it. The tab must be the one shown (the toolbar popup opens over it; a view opened
+ * in a tab of its own cannot see the page).
+ */
+export async function readListedImage(tabId: number, imageId: string): Promise<ImageSource> {
+  const tab = await browser.tabs.get(tabId);
+  if (!tab.active) throw new SpotterError('uncopyable', 'Spotter reads this one from the screen, so its tab must be in front: open Spotter from the toolbar on that tab, or right-click it there.');
+  const area = v.parse(ScreenAreaSchema, await sendToContentScript(tabId, 0, { type: 'screen-area', imageId }));
+  try {
+    return await readScreen({ screen: area, ...(tab.url !== undefined && { pageUrl: tab.url }) }, tabId);
+  } finally {
+    // The page's overlays hid for the capture.
+    browser.tabs.sendMessage(tabId, { type: 'screen-read' }, { frameId: 0 }).catch(() => undefined);
   }
 }
 

@@ -5,7 +5,7 @@
 import browser, { type Runtime } from 'webextension-polyfill';
 import { ask } from '../shared/client';
 import { SpotterError, toErrorInfo } from '../shared/errors';
-import { ContentCommandSchema, parseMessage, type ContentCommand, type ImageSource, type ScreenSource } from '../shared/protocol';
+import { ContentCommandSchema, parseMessage, type ContentCommand, type ImageSource, type ScreenArea, type ScreenSource } from '../shared/protocol';
 import { isOwnExtensionPage } from '../shared/senders';
 import { PageImageRegistry } from './collect-images';
 import { findImageTarget, type ClickContext, type ImageTarget } from './find-image';
@@ -55,7 +55,13 @@ async function handle(command: ContentCommand): Promise<unknown> {
     case 'collect-images':
       return pageImages.collect();
     case 'resolve-image':
-      return toImageSource(registered(command.imageId));
+      // A canvas or video the page lets no one copy: the popup may have it read from the screen instead.
+      return toImageSource(registered(command.imageId)).catch((error: unknown) => {
+        if (error instanceof UncopyablePixels) return { onScreenOnly: error.message };
+        throw error;
+      });
+    case 'screen-area':
+      return screenAreaForPopup(registered(command.imageId));
     case 'describe-overlays':
       return [...overlays.values()].map((overlay) => overlay.describe());
     case 'screen-read':
@@ -170,6 +176,24 @@ class PendingScreenReads {
   }
 }
 const screenReads = new PendingScreenReads();
+
+/** How long overlays may stay hidden for the popup's read if the background never says it is done. */
+const POPUP_READ_LIMIT_MS = 10_000;
+
+/**
+ * Where a listed picture is on the screen, for the popup, which has the background read it there.
+ * Only what the user can see now: the page is not scrolled under the popup. (The popup asks the
+ * top frame, whose viewport screen areas are placed in, same-origin frames' pictures included.)
+ */
+async function screenAreaForPopup(target: ImageTarget): Promise<ScreenArea> {
+  const area = screenAreaOf(target.element);
+  const onScreen = area && area.width > 0 && area.height > 0 && area.left < area.viewportWidth && area.left + area.width > 0 && area.top < innerHeight && area.top + area.height > 0;
+  if (!area || !onScreen) throw new SpotterError('no-image', 'Spotter reads this one from the screen: scroll it into view, or right-click it on the page.');
+  const read = screenReads.start();
+  setTimeout(() => screenReads.captured(read), POPUP_READ_LIMIT_MS);
+  await afterNextPaint();
+  return area;
+}
 
 /** Resolves once a frame without the hidden overlays has been painted (or soon, in a tab that paints none). */
 const afterNextPaint = () =>

@@ -77,6 +77,9 @@ export class BrowserEngineHost {
         return this.forgetModel();
       case 'import-dataset':
         return this.importDataset();
+      case 'read-from-screen':
+        // The background captures the screen and hands the engine a picture; it never forwards this.
+        throw new SpotterError('bad-message', 'Only the background reads the screen.');
     }
   }
 

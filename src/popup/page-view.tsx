@@ -1,7 +1,7 @@
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import browser from 'webextension-polyfill';
 import { ask, tellTab } from '../shared/client';
-import { toErrorInfo } from '../shared/errors';
+import { SpotterError, toErrorInfo } from '../shared/errors';
 import { formatPercent } from '../shared/format';
 import type { ClassifyResult, ImageSource, PageImage } from '../shared/protocol';
 import { labelNames } from '../storage/dataset';
@@ -31,8 +31,21 @@ function topLabel(result: ClassifyResult): { label: string; probability: number 
  * file: access, comes from the browser's record of the tab, not from anything the page says.
  */
 async function resolveOnPage(tabId: number, imageId: string): Promise<ImageSource> {
-  const [source, tab] = await Promise.all([tellTab(tabId, { type: 'resolve-image', imageId }), browser.tabs.get(tabId)]);
+  const [resolved, tab] = await Promise.all([tellTab(tabId, { type: 'resolve-image', imageId }), browser.tabs.get(tabId)]);
+  const source = 'onScreenOnly' in resolved ? await fromScreen(tabId, imageId, resolved.onScreenOnly) : resolved;
   return { url: source.url, ...(tab.url ? { pageUrl: tab.url } : {}) };
+}
+
+/**
+ * A canvas or video the page lets no one copy, as the screen shows it (the background reads it);
+ * where it cannot, both reasons are said.
+ */
+async function fromScreen(tabId: number, imageId: string, whyNotCopied: string): Promise<ImageSource> {
+  try {
+    return await ask({ type: 'read-from-screen', tabId, imageId });
+  } catch (error) {
+    throw new SpotterError('uncopyable', `${whyNotCopied} ${toErrorInfo(error).message}`);
+  }
 }
 
 export function PageView(props: { tabId: number; labelsVersion: number; modelVersion: number; onLabelsChanged: () => void }) {

@@ -10,6 +10,7 @@ export const ERROR_CODES = [
   'too-small', // too few pixels to recognise anything in (a tracking pixel, a 1-px strip)
   'blank', // one flat colour: nothing to recognise
   'unreadable', // canvas/video pixels the page does not let us read
+  'uncopyable', // a picture the page lets no one copy, which only the screen shows
   'no-image', // nothing image-like under the cursor
   'timeout', // a job exceeded its time budget
   'engine', // the model or backend failed

@@ -186,6 +186,11 @@ export const BackgroundRequestSchema = v.variant('type', [
   v.object({ type: v.literal('forget-model') }),
   // The file itself waits in IndexedDB (storage/import-staging.ts): messages are capped at 64 MB.
   v.object({ type: v.literal('import-dataset') }),
+  /**
+   * Spotter's pages only, answered by the background, not the engine: what the screen shows of a
+   * listed picture that the page lets no one copy (the popup grid's canvases and videos).
+   */
+  v.object({ type: v.literal('read-from-screen'), tabId: v.pipe(v.number(), v.integer()), imageId: v.string() }),
 ]);
 export type BackgroundRequest = v.InferOutput<typeof BackgroundRequestSchema>;
 export type RequestType = BackgroundRequest['type'];
@@ -218,6 +223,7 @@ export const RESULT_SCHEMAS = {
   'export-head': v.object({ modelJson: v.string(), weightsBase64: v.string(), labelsJson: v.string() }),
   'forget-model': v.object({ forgotten: v.boolean() }),
   'import-dataset': v.object({ examples: v.number(), labels: v.number(), head: v.boolean() }),
+  'read-from-screen': ImageSourceSchema,
 } satisfies Record<RequestType, v.GenericSchema>;
 export type ResultOf<T extends RequestType> = v.InferOutput<(typeof RESULT_SCHEMAS)[T]>;
 
@@ -263,6 +269,11 @@ export const ContentCommandSchema = v.variant('type', [
   v.object({ type: v.literal('label-target'), ...MenuTarget, label: v.nullable(v.string()) }),
   v.object({ type: v.literal('collect-images') }),
   v.object({ type: v.literal('resolve-image'), imageId: v.string() }),
+  /**
+   * Where a listed canvas or video that cannot be copied is on the screen, so that the background
+   * can read it there for the popup; the frame's overlays hide until 'screen-read'.
+   */
+  v.object({ type: v.literal('screen-area'), imageId: v.string() }),
   v.object({ type: v.literal('highlight-image'), imageId: v.string() }),
   /** What the open overlays show, read from their closed shadow roots (for Spotter's pages and tests). */
   v.object({ type: v.literal('describe-overlays') }),
@@ -275,7 +286,9 @@ export const CONTENT_RESULT_SCHEMAS = {
   'classify-target': v.boolean(),
   'label-target': v.boolean(),
   'collect-images': v.array(PageImageSchema),
-  'resolve-image': ImageSourceSchema,
+  /** The picture, or why it can be read only from the screen (a canvas or video the page lets no one copy). */
+  'resolve-image': v.union([ImageSourceSchema, v.object({ onScreenOnly: v.string() })]),
+  'screen-area': ScreenAreaSchema,
   'highlight-image': v.boolean(),
   'screen-read': v.boolean(),
   'describe-overlays': v.array(

@@ -126,6 +126,8 @@ describe.each(E2E_BROWSERS)('Spotter in %s: right-click classify', (browserName)
     expect(await ask({ type: 'add-example', source: { url: photo }, label: 'planted', pageUrl: site.origin })).toMatchObject({ ok: false });
     // Requests only the extension's pages may make are refused outright.
     expect(await ask({ type: 'list-dataset' })).toMatchObject({ ok: false, error: { message: expect.stringMatching(/not allowed from this sender/) } });
+    // Reading the screen for the popup's grid included: a page must not get pictures of the screen.
+    expect(await ask({ type: 'read-from-screen', tabId: await spotter.tabIdOf(page), imageId: 'x-1' })).toMatchObject({ ok: false, error: { message: expect.stringMatching(/not allowed from this sender/) } });
     await session.detach();
   });
 
@@ -239,6 +241,52 @@ describe.each(E2E_BROWSERS)('Spotter in %s: right-click classify', (browserName)
     await popup.close();
     await page.bringToFront();
     await expect.poll(() => spotter.overlays(page).then((o) => o.length), { timeout: 10_000 }).toBe(0);
+  });
+
+  it('the popup, open over its page, reads the canvases no one may copy from the screen', async () => {
+    const tabId = await spotter.tabIdOf(page);
+    const view = spotter.extensionUrl(`src/popup/popup.html?tabId=${tabId}`);
+    // The toolbar popup leaves its tab in front: here the view gets a window of its own, the page stays shown.
+    const control = await spotter.openExtensionPage('src/popup/popup.html?tabId=none');
+    await control.evaluate(async (url: string) => {
+      const api = ((globalThis as unknown as { browser?: typeof chrome }).browser ?? chrome) as typeof chrome;
+      await api.windows.create({ url, type: 'popup', width: 520, height: 700 });
+    }, view);
+    await control.close();
+    await page.bringToFront();
+    await page.evaluate(() => document.getElementById('blank-canvas')!.scrollIntoView({ block: 'start' }));
+    // By the address its document reports (Firefox's automation does not follow extension pages' URLs).
+    const shown = async () => {
+      for (const candidate of await spotter.browser.pages()) if ((await candidate.evaluate(() => location.href).catch(() => '')) === view) return candidate;
+      return undefined;
+    };
+    await expect.poll(shown, { timeout: 15_000 }).toBeDefined();
+    const popup = (await shown())!;
+    // Canvases are listed in page order: the teapot (copied as usual), then the blank, tainted and WebGL ones (read from the screen).
+    const canvasCards = () =>
+      popup.evaluate(() =>
+        [...document.querySelectorAll('.card')]
+          .filter((card) => card.getAttribute('data-url')?.startsWith('canvas:'))
+          .map((card) => ({ state: card.getAttribute('data-state'), label: card.getAttribute('data-top-label') ?? '', error: card.querySelector('.error')?.textContent ?? null })),
+      );
+    const count = 4;
+    let cards = await canvasCards();
+    for (const deadline = Date.now() + 60_000; Date.now() < deadline; cards = await canvasCards()) {
+      if (cards.length === count && cards.every((card) => card.state !== 'pending')) break;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    expect(cards.map((card) => card.state), JSON.stringify(cards)).toEqual(Array(count).fill(expect.stringMatching(/^(done|error)$/)));
+    const [teapot, blank, tainted, webgl] = cards;
+    expect(teapot!.label).toBe('teapot');
+    expect(blank!.error).toMatch(/one flat colour/);
+    expect(tainted!.label, tainted!.error ?? '').toBe('dragonfly');
+    // Where the browser has WebGL (headless Firefox without a display has none, and the canvas stays blank).
+    const drawn = await page.evaluate(() => (document.getElementById('webgl-canvas') as HTMLCanvasElement).getContext('webgl') !== null);
+    if (drawn) expect(webgl!.label, webgl!.error ?? '').toBe('banana');
+    else expect(webgl!.error).toMatch(/one flat colour/);
+    await popup.close();
+    await page.bringToFront();
+    await page.evaluate(() => window.scrollTo(0, 0));
   });
 
   it("a card keeps meaning the picture it showed when the page swaps the element's source", async () => {

@@ -145,6 +145,7 @@ describe('where an example came from', () => {
     const screen = { left: 0, top: 0, width: 100, height: 100, viewportWidth: 800 };
     await expect(host.handle({ type: 'classify-image', source: { screen } })).rejects.toThrow(/screen areas go through the background/);
     await expect(host.handle({ type: 'add-example', source: { screen }, label: 'cat', pageUrl: 'https://a/' })).rejects.toThrow(/screen areas go through the background/);
+    await expect(host.handle({ type: 'read-from-screen', tabId: 1, imageId: 'k-1' })).rejects.toThrow(/Only the background reads the screen/);
   });
 
   it('keeps addresses without their query or fragment, which can hold tokens', () => {

@@ -85,6 +85,7 @@ describe('dataset and training requests', () => {
       { type: 'train', options: { epochs: 50, learningRate: 0.01 } },
       { type: 'training-status' },
       { type: 'import-dataset' },
+      { type: 'read-from-screen', tabId: 7, imageId: 'k3x9a-12' },
     ]) {
       expect(parseMessage(BackgroundRequestSchema, message), JSON.stringify(message)).toMatchObject({ ok: true });
     }
@@ -97,6 +98,8 @@ describe('dataset and training requests', () => {
     ['a negative learning rate', { type: 'train', options: { learningRate: -1 } }],
     ['a fractional batch size', { type: 'train', options: { batchSize: 2.5 } }],
     ['an id that is not a number', { type: 'delete-example', id: '3' }],
+    ['a screen read without a tab', { type: 'read-from-screen', imageId: 'k-1' }],
+    ['a screen read of a fractional tab', { type: 'read-from-screen', tabId: 1.5, imageId: 'k-1' }],
   ])('reject %s', (_name, message) => {
     expect(parseMessage(BackgroundRequestSchema, message).ok).toBe(false);
   });
@@ -110,6 +113,8 @@ describe('content commands', () => {
   it('accept the popup commands', () => {
     expect(parseMessage(ContentCommandSchema, { type: 'collect-images' }).ok).toBe(true);
     expect(parseMessage(ContentCommandSchema, { type: 'resolve-image', imageId: '4' }).ok).toBe(true);
+    expect(parseMessage(ContentCommandSchema, { type: 'screen-area', imageId: '4' }).ok).toBe(true);
+    expect(parseMessage(ContentCommandSchema, { type: 'screen-area' }).ok).toBe(false);
     expect(parseMessage(ContentCommandSchema, { type: 'highlight-image' }).ok).toBe(false);
     expect(parseMessage(ContentCommandSchema, { type: 'label-target', label: null }).ok).toBe(true);
     expect(parseMessage(ContentCommandSchema, { type: 'label-target' }).ok).toBe(false);
