@@ -15,10 +15,9 @@ import { issueTicket } from './ticket-store';
  * items also show on any element (page/link/frame) and the content script finds the image.
  * Chrome reports a right-clicked canvas as media of type "canvas", which no context but 'all'
  * matches ('page' needs no media at all): Chrome's items take 'all', which also puts them in the
- * toolbar button's own menu (see onToolbarMenuClicked). Firefox counts a canvas as 'page'.
+ * toolbar button's own menu (see openViewOf). Firefox counts a canvas as 'page'.
  */
-export const MENU_CONTEXTS: Menus.ContextType[] = __SPOTTER_BROWSER__ === 'chrome' ? ['all'] : ['image', 'video', 'page', 'link', 'frame'];
-const CONTEXTS = MENU_CONTEXTS;
+const CONTEXTS: Menus.ContextType[] = __SPOTTER_BROWSER__ === 'chrome' ? ['all'] : ['image', 'video', 'page', 'link', 'frame'];
 
 export async function createMenus(): Promise<void> {
   await browser.contextMenus.removeAll();

@@ -146,8 +146,8 @@ async function withSourceOf<T>(target: ImageTarget, send: (source: ImageSource |
 }
 
 /**
- * Spotter's overlays stay hidden while any screen read of this frame waits for its capture: a
- * second canvas right-clicked meanwhile must not bring them back into the first one's picture.
+ * Spotter's overlays stay hidden while any screen read of this frame waits for its capture: the
+ * end of one read must not bring them back into the picture of another still waiting its turn.
  * The background captures one at a time in the order asked, and says 'screen-read' after each.
  */
 class PendingScreenReads {
