@@ -111,8 +111,8 @@ async function classifyTarget(command: Extract<ContentCommand, { type: 'classify
 async function labelTarget(command: Extract<ContentCommand, { type: 'label-target' }>): Promise<void> {
   const target = clickedTarget(command);
   if (!target) return;
-  const label = command.label ?? prompt('Spotter: label this image as…')?.trim();
-  if (!label) return; // the user cancelled
+  const label = command.label ?? askForLabel(target);
+  if (!label) return; // the user cancelled, or was told why they could not type one
   const overlay = openOverlay(target.element);
   try {
     const example = await withSourceOf(target, (source) => ask({ type: 'add-example', source, label, pageUrl: location.href }));
@@ -120,6 +120,27 @@ async function labelTarget(command: Extract<ContentCommand, { type: 'label-targe
   } catch (error) {
     overlay.show({ phase: 'error', message: toErrorInfo(error).message });
   }
+}
+
+/** Quicker than anyone can cancel a dialog: a prompt() answered this fast was never shown. */
+const PROMPT_REFUSED_MS = 50;
+
+/**
+ * "New label…": the label typed into the page's own prompt; null when the user cancels. A frame
+ * that may not open dialogs (sandboxed without allow-modals) answers null at once and shows
+ * nothing: the user is told so rather than left wondering.
+ */
+function askForLabel(target: ImageTarget): string | null {
+  const asked = performance.now();
+  const typed = prompt('Spotter: label this image as…');
+  if (typed === null && performance.now() - asked < PROMPT_REFUSED_MS) {
+    openOverlay(target.element).show({
+      phase: 'error',
+      message: 'This page does not let Spotter ask for a new label here. Label this image in Spotter\'s popup, or choose one of your labels under "Label as".',
+    });
+    return null;
+  }
+  return typed?.trim() || null;
 }
 
 /**

@@ -187,6 +187,55 @@ describe.each(E2E_BROWSERS)('Spotter in %s: right-click classify', (browserName)
     await expect.poll(() => spotter.overlays(page).then((o) => o.length)).toBe(0);
   });
 
+  it('"New label…" asks with the page\'s own prompt and keeps the example under the typed label', async () => {
+    page.once('dialog', (dialog) => void dialog.accept('kitchenware'));
+    await spotter.chooseMenuItem(page, '#canvas', { menuItemId: 'spotter-label-new' });
+    const overlay = await waitForSettledOverlay(page, 30_000, spotter.overlays);
+    expect(overlay.text).toMatch(/Saved as kitchenware/);
+    await closeWithEscape();
+    const control = await spotter.openExtensionPage('src/popup/popup.html?tabId=none');
+    expect(await askFrom(control, { type: 'delete-label', label: 'kitchenware' })).toMatchObject({ ok: true, result: { deleted: 1 } });
+    await control.close();
+    await page.bringToFront();
+  });
+
+  // A sandboxed frame without allow-modals gets null from prompt() at once, with no dialog: "New label…" did nothing at all.
+  it('"New label…" in a frame that may not open dialogs says so', async () => {
+    await page.evaluate(() => {
+      const frame = Object.assign(document.createElement('iframe'), { id: 'no-modals-frame', src: '/frame.html', width: 300, height: 230 });
+      frame.setAttribute('sandbox', 'allow-scripts allow-same-origin');
+      document.body.prepend(frame);
+      return new Promise((resolve) => frame.addEventListener('load', resolve, { once: true }));
+    });
+    const control = await spotter.openExtensionPage('src/popup/popup.html?tabId=none');
+    const tabId = await spotter.tabIdOf(page);
+    const frameId = await control.evaluate(async (tab: number) => {
+      const extension = ((globalThis as unknown as { browser?: typeof chrome }).browser ?? chrome) as typeof chrome;
+      for (;;) {
+        const frames = await extension.scripting.executeScript({ target: { tabId: tab, allFrames: true }, func: () => window.frameElement?.id ?? '' });
+        const frame = frames.find((result) => result.result === 'no-modals-frame');
+        if (frame) return frame.frameId;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    }, tabId);
+    await page.bringToFront();
+    let dialogs = 0;
+    const countDialog = () => void dialogs++;
+    page.on('dialog', countDialog);
+    await spotter.chooseMenuItem(page, '#no-modals-frame', { menuItemId: 'spotter-label-new', frameId });
+    // The frame's own overlays, as its content script describes them (it can read its closed roots).
+    const frameOverlays = () =>
+      control.evaluate(async (tab: number, frame: number) => {
+        const extension = ((globalThis as unknown as { browser?: typeof chrome }).browser ?? chrome) as typeof chrome;
+        return (await extension.tabs.sendMessage(tab, { type: 'describe-overlays' }, { frameId: frame })) as { state: string; error: string | null }[];
+      }, tabId, frameId);
+    await expect.poll(frameOverlays, { timeout: 15_000 }).toEqual([expect.objectContaining({ state: 'error', error: expect.stringMatching(/^This page does not let Spotter ask for a new label here/) })]);
+    page.off('dialog', countDialog);
+    expect(dialogs).toBe(0);
+    await control.close();
+    await page.evaluate(() => document.getElementById('no-modals-frame')?.remove());
+  });
+
   it("a page's own forged right-click does not change what Spotter classifies", async () => {
     // The user right-clicks the canvas; the page then fires a contextmenu event of its own on the school bus.
     const forge = `(() => {
