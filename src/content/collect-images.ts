@@ -31,7 +31,7 @@ export class PageImageRegistry {
   /** An element keeps its id while it shows the same URL; a new URL (slideshow, srcset swap) is a new id. */
   private readonly ids = new WeakMap<Element, { url: string; imageId: string }>();
   /** Ids differ between documents, so a popup that outlives a navigation cannot mix up two pages' images. */
-  private readonly documentKey = Math.random().toString(36).slice(2, 8);
+  readonly documentKey = Math.random().toString(36).slice(2, 8);
   private nextId = 1;
 
   collect(root: Document = document): PageImage[] {

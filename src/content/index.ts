@@ -53,7 +53,7 @@ async function handle(command: ContentCommand): Promise<unknown> {
       void labelTarget(command);
       return true;
     case 'collect-images':
-      return pageImages.collect();
+      return { document: pageImages.documentKey, images: pageImages.collect() };
     case 'resolve-image':
       // A canvas or video the page lets no one copy: the popup may have it read from the screen instead.
       return toImageSource(registered(command.imageId)).catch((error: unknown) => {

@@ -5,7 +5,7 @@ import { SpotterError, toErrorInfo } from '../shared/errors';
 import { formatPercent } from '../shared/format';
 import type { ClassifyResult, ImageSource, PageImage } from '../shared/protocol';
 import { labelNames } from '../storage/dataset';
-import { finishedCount, isAnotherDocument, nextShownDocument, type ShownDocument } from './page-grid';
+import { finishedCount } from './page-grid';
 
 type CardState =
   | { status: 'pending' }
@@ -78,7 +78,7 @@ export function PageView(props: { tabId: number; labelsVersion: number; modelVer
     const queue: PageImage[] = [];
     let active = 0;
     /** Which document the grid shows, so that a navigation starts it over. */
-    let shownDocument: ShownDocument | null = null;
+    let shownDocument: string | null = null;
     /** Bumped when the grid starts over: answers for the page before must not land in the new grid. */
     let generation = 0;
 
@@ -103,12 +103,11 @@ export function PageView(props: { tabId: number; labelsVersion: number; modelVer
     };
     // Asked again every few seconds: lazy images join the grid once they have loaded.
     const collect = async () => {
-      // The tab's address tells a navigation to a page without images, which gives no image ids to compare.
-      const [found, tab] = await Promise.all([tellTab(tabId, { type: 'collect-images' }), browser.tabs.get(tabId)]);
+      const { document: lookedAt, images: found } = await tellTab(tabId, { type: 'collect-images' });
       if (cancelled) return;
       setError(null);
-      const address = tab.url ?? null;
-      if (isAnotherDocument(shownDocument, found, address)) {
+      // Each document's content script has a key of its own: a navigation or reload shows up as a new one, with images or without.
+      if (shownDocument !== null && lookedAt !== shownDocument) {
         // The tab went to another page: start the grid over rather than mix two pages' images.
         generation++;
         knownUrls.clear();
@@ -117,7 +116,7 @@ export function PageView(props: { tabId: number; labelsVersion: number; modelVer
         setCards({});
         setSaved({});
       }
-      shownDocument = nextShownDocument(shownDocument, found, address);
+      shownDocument = lookedAt;
       const fresh = found.filter((image) => !knownUrls.has(image.url));
       fresh.forEach((image) => knownUrls.add(image.url));
       setImages((all) => [...(all ?? []), ...fresh]);

@@ -285,7 +285,8 @@ export type ContentCommand = v.InferOutput<typeof ContentCommandSchema>;
 export const CONTENT_RESULT_SCHEMAS = {
   'classify-target': v.boolean(),
   'label-target': v.boolean(),
-  'collect-images': v.array(PageImageSchema),
+  /** The page's pictures, and which document they are of: a reload or navigation is a new one, images or not. */
+  'collect-images': v.object({ document: v.string(), images: v.array(PageImageSchema) }),
   /** The picture, or why it can be read only from the screen (a canvas or video the page lets no one copy). */
   'resolve-image': v.union([ImageSourceSchema, v.object({ onScreenOnly: v.string() })]),
   'screen-area': ScreenAreaSchema,

@@ -335,12 +335,19 @@ describe.each(E2E_BROWSERS)('Spotter in %s: open views follow what changes', (br
   let spotter: SpotterSession;
   let page: Page;
   let panel: Page;
+  /** /changing.html: the three photos, until a test takes them away (a reload of the same address then has none). */
+  let changingHasPhotos = true;
 
   beforeAll(async () => {
     await mkdir(SCREENSHOTS, { recursive: true });
     const photosPage = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Three photos</title></head><body>${SMALL_PAGE_PHOTOS.map((file) => `<img src="/photos/${file}" alt="" width="120" height="90">`).join('')}</body></html>`;
     const emptyPage = '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>No pictures</title></head><body><p>Only words here.</p></body></html>';
-    site = await startServer((url) => (url.pathname === '/three.html' ? { status: 200, type: 'text/html', body: photosPage } : url.pathname === '/empty.html' ? { status: 200, type: 'text/html', body: emptyPage } : undefined));
+    site = await startServer((url) => {
+      if (url.pathname === '/three.html') return { status: 200, type: 'text/html', body: photosPage };
+      if (url.pathname === '/empty.html') return { status: 200, type: 'text/html', body: emptyPage };
+      if (url.pathname === '/changing.html') return { status: 200, type: 'text/html', body: changingHasPhotos ? photosPage : emptyPage };
+      return undefined;
+    });
     spotter = await launchSpotter(browserName);
     page = await spotter.browser.newPage();
     await page.goto(`${site.origin}/three.html`);
@@ -364,6 +371,14 @@ describe.each(E2E_BROWSERS)('Spotter in %s: open views follow what changes', (br
     await panel.waitForSelector('[data-testid="no-images"]', { timeout: 15_000 });
     expect(await panel.$$eval('.card', (cards) => cards.length)).toBe(0);
     expect(await panel.$('[data-testid="progress"]')).toBeNull();
+
+    // The same address, reloaded, now without pictures: another document all the same (the old cards stayed).
+    await page.goto(`${site.origin}/changing.html`);
+    await progressIs('3 / 3');
+    changingHasPhotos = false;
+    await page.reload();
+    await panel.waitForSelector('[data-testid="no-images"]', { timeout: 15_000 });
+    expect(await panel.$$eval('.card', (cards) => cards.length)).toBe(0);
 
     await page.goto(`${site.origin}/three.html`);
     await progressIs('3 / 3');
