@@ -182,7 +182,7 @@ export class SpotterEngine {
     let probe: BackendTiming[] | null = null;
     try {
       for (;;) {
-        const choice = await this.selectBackend(failed.map((f) => f.backend), probe, failed);
+        const choice = await this.selectBackend(failed, probe);
         probe = choice.probe;
         try {
           const model = await this.loadModelOn(choice.backend, probe, start);
@@ -233,11 +233,10 @@ export class SpotterEngine {
    * leaving out those that already failed the model.
    */
   private async selectBackend(
-    excluded: readonly BackendName[],
-    earlierProbe: BackendTiming[] | null,
     failed: readonly { backend: BackendName; reason: string }[],
+    earlierProbe: BackendTiming[] | null,
   ): Promise<{ backend: BackendName; probe: BackendTiming[] | null }> {
-    const candidates = (this.config.backends ?? BACKEND_NAMES).filter((name) => !excluded.includes(name));
+    const candidates = (this.config.backends ?? BACKEND_NAMES).filter((name) => !failed.some((f) => f.backend === name));
     if (candidates.length === 0) {
       // The same reason everywhere (an unreadable model file) is said once.
       const reasons = new Set(failed.map((f) => f.reason));
