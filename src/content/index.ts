@@ -131,16 +131,28 @@ const PROMPT_REFUSED_MS = 50;
  * nothing: the user is told so rather than left wondering.
  */
 function askForLabel(target: ImageTarget): string | null {
-  const asked = performance.now();
-  const typed = prompt('Spotter: label this image as…');
-  if (typed === null && performance.now() - asked < PROMPT_REFUSED_MS) {
+  const refused = () => {
     openOverlay(target.element).show({
       phase: 'error',
       message: 'This page does not let Spotter ask for a new label here. Label this image in Spotter\'s popup, or choose one of your labels under "Label as".',
     });
     return null;
-  }
+  };
+  // Known beforehand where the frame element can be read (a same-origin parent): no prompt() call, which the browser logs as an error.
+  if (sandboxedWithoutModals()) return refused();
+  const asked = performance.now();
+  const typed = prompt('Spotter: label this image as…');
+  if (typed === null && performance.now() - asked < PROMPT_REFUSED_MS) return refused();
   return typed?.trim() || null;
+}
+
+function sandboxedWithoutModals(): boolean {
+  try {
+    const sandbox = window.frameElement?.getAttribute('sandbox');
+    return typeof sandbox === 'string' && !sandbox.split(/\s+/).includes('allow-modals');
+  } catch {
+    return false; // another site's frame element: only the prompt can tell
+  }
 }
 
 /**
