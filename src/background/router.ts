@@ -1,7 +1,7 @@
 import browser, { type Runtime } from 'webextension-polyfill';
 import { SpotterError, toErrorInfo } from '../shared/errors';
 import { BackgroundRequestSchema, isAddressedToEngine, LABEL_CHANGING_REQUESTS, MODEL_CHANGING_REQUESTS, parseMessage, type BackgroundRequest, type ChangeNotice, type RequestType } from '../shared/protocol';
-import { rejection, type Response } from '../shared/respond';
+import { rejection, respond, type Response } from '../shared/respond';
 import { isOwnContentScript, isOwnExtensionPage } from '../shared/senders';
 import { readListedImage, readScreen } from './screen-capture';
 import { takeTicket } from './ticket-store';
@@ -21,7 +21,8 @@ export function listenForRequests(engine: EngineClient, onChanged: (what: Change
     const allowed = isOwnExtensionPage(sender, self) || (CONTENT_SCRIPT_REQUESTS.includes(parsed.value.type) && fromPage);
     if (!allowed) return Promise.resolve(rejection(`"${parsed.value.type}" is not allowed from this sender.`));
     // Answered here: the background alone may capture the screen (only Spotter's own pages get this far).
-    if (parsed.value.type === 'read-from-screen') return answer(readListedImage(parsed.value.tabId, parsed.value.imageId));
+    const asked = parsed.value;
+    if (asked.type === 'read-from-screen') return respond(() => readListedImage(asked.tabId, asked.imageId));
     const request = fromPage ? stampedBySender(parsed.value, sender) : parsed.value;
     const permitted = fromPage ? allowedByMenuClick(request, sender) : Promise.resolve(true);
     const refused = rejection('Spotter acts on a page only right after you choose it in the right-click menu. Right-click the image again.');
@@ -38,14 +39,6 @@ export function listenForRequests(engine: EngineClient, onChanged: (what: Change
   });
 }
 
-/** A result of the background's own, or the error the user should see, as a protocol response. */
-function answer<T>(work: Promise<T>): Promise<Response<T>> {
-  return work.then(
-    (result) => ({ ok: true as const, result }),
-    (error: unknown) => ({ ok: false as const, error: toErrorInfo(error) }),
-  );
-}
-
 /**
  * A content script's screen area becomes the picture the screen shows there (screen-capture.ts),
  * read from the sender's own tab. The content script hid its overlays for this; it is told when
@@ -55,12 +48,7 @@ async function withScreenRead(request: BackgroundRequest, sender: Runtime.Messag
   if (!('source' in request) || !('screen' in request.source)) return request;
   const tab = sender.tab;
   if (tab?.id === undefined) throw new SpotterError('bad-message', 'Only a page can ask Spotter to read its screen.');
-  try {
-    return { ...request, source: await readScreen(request.source, tab.id) };
-  } finally {
-    // Only to the script that asked: a frame without one (it navigated away) has nothing to show again.
-    browser.tabs.sendMessage(tab.id, { type: 'screen-read' }, { frameId: sender.frameId ?? 0 }).catch(() => undefined);
-  }
+  return { ...request, source: await readScreen(request.source, tab.id, sender.frameId ?? 0) };
 }
 
 /** Uses up the ticket the user's menu click issued for this tab and frame (command-tickets.ts). */

@@ -13,7 +13,19 @@ import { sendToContentScript } from '../shared/content-script';
 import { ScreenAreaSchema, type ImageSource, type ScreenSource } from '../shared/protocol';
 import { spacedCalls } from './spaced-calls';
 
-export async function readScreen(source: ScreenSource, tabId: number): Promise<ImageSource> {
+/**
+ * @param frameId the frame whose content script hid its overlays for this; it is told when they may
+ *   show again (only that script: a frame that navigated away has nothing to show again).
+ */
+export async function readScreen(source: ScreenSource, tabId: number, frameId: number): Promise<ImageSource> {
+  try {
+    return await readScreenArea(source, tabId);
+  } finally {
+    browser.tabs.sendMessage(tabId, { type: 'screen-read' }, { frameId }).catch(() => undefined);
+  }
+}
+
+async function readScreenArea(source: ScreenSource, tabId: number): Promise<ImageSource> {
   let shot: string;
   try {
     shot = await captureWithinQuota(async () => {
@@ -55,12 +67,8 @@ export async function readListedImage(tabId: number, imageId: string): Promise<I
   const tab = await browser.tabs.get(tabId);
   if (!tab.active) throw new SpotterError('uncopyable', 'Spotter reads this one from the screen, so its tab must be in front: open Spotter from the toolbar on that tab, or right-click it there.');
   const area = v.parse(ScreenAreaSchema, await sendToContentScript(tabId, 0, { type: 'screen-area', imageId }));
-  try {
-    return await readScreen({ screen: area, ...(tab.url !== undefined && { pageUrl: tab.url }) }, tabId);
-  } finally {
-    // The page's overlays hid for the capture.
-    browser.tabs.sendMessage(tabId, { type: 'screen-read' }, { frameId: 0 }).catch(() => undefined);
-  }
+  // The popup asks the top frame; it names the page address itself.
+  return readScreen({ screen: area }, tabId, 0);
 }
 
 /**
