@@ -2,7 +2,7 @@ import { crx } from '@crxjs/vite-plugin';
 import { defineConfig } from 'vite';
 import baseManifest from './manifest.json' with { type: 'json' };
 import pkg from './package.json' with { type: 'json' };
-import { disablePreactInnerHtml } from './scripts/vite-no-inner-html.ts';
+import { disablePreactInnerHtml, disablePreactInnerHtmlInOutput } from './scripts/vite-no-inner-html.ts';
 import { manifestFor, type TargetBrowser } from './src/manifest.ts';
 
 const browser: TargetBrowser = process.env.SPOTTER_BROWSER === 'firefox' ? 'firefox' : 'chrome';
@@ -22,5 +22,5 @@ export default defineConfig({
   },
   define: { __SPOTTER_BROWSER__: JSON.stringify(browser) },
   oxc: { jsx: { runtime: 'automatic', importSource: 'preact' } },
-  plugins: [disablePreactInnerHtml(), crx({ manifest: manifestFor(baseManifest, browser, pkg.version) as never, browser })],
+  plugins: [disablePreactInnerHtml(), crx({ manifest: manifestFor(baseManifest, browser, pkg.version) as never, browser, contentScripts: { standaloneFiles: ['src/content/index.ts'] } }), disablePreactInnerHtmlInOutput()],
 });

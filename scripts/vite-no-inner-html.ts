@@ -7,7 +7,9 @@
 import type { Plugin } from 'vite';
 
 const ASSIGNMENT = /(\w+)\.innerHTML=(\w+)\.__html/g;
+const DISABLED = '(()=>{throw new Error("dangerouslySetInnerHTML is disabled in Spotter")})()';
 
+/** For the main build's modules (list it before crx()). */
 export function disablePreactInnerHtml(): Plugin {
   return {
     name: 'spotter:disable-preact-inner-html',
@@ -16,7 +18,31 @@ export function disablePreactInnerHtml(): Plugin {
       if (!/[\\/]node_modules[\\/]preact[\\/]dist[\\/]preact\.module\.js$/.test(id)) return null;
       const matches = code.match(ASSIGNMENT) ?? [];
       if (matches.length !== 1) this.error(`expected one innerHTML assignment in ${id}, found ${matches.length}: update scripts/vite-no-inner-html.ts`);
-      return { code: code.replace(ASSIGNMENT, '(()=>{throw new Error("dangerouslySetInnerHTML is disabled in Spotter")})()'), map: null };
+      return { code: code.replace(ASSIGNMENT, DISABLED), map: null };
+    },
+  };
+}
+
+/**
+ * For the content script, which crxjs bundles in a build of its own that runs no plugins of ours
+ * and hands back finished code (list it after crx(), so it sees that code). Also the last check
+ * that no script of the package assigns markup to innerHTML.
+ */
+export function disablePreactInnerHtmlInOutput(): Plugin {
+  return {
+    name: 'spotter:disable-preact-inner-html-in-output',
+    enforce: 'post',
+    apply: 'build',
+    generateBundle(_options, bundle) {
+      for (const output of Object.values(bundle)) {
+        if (!output.fileName.endsWith('.js')) continue;
+        if (output.type === 'chunk') {
+          if (ASSIGNMENT.test(output.code)) this.error(`${output.fileName} still assigns markup to innerHTML`);
+        } else if (typeof output.source === 'string') {
+          output.source = output.source.replace(ASSIGNMENT, DISABLED);
+        }
+        ASSIGNMENT.lastIndex = 0;
+      }
     },
   };
 }

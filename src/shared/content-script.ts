@@ -20,27 +20,16 @@ export async function injectContentScript(tabId: number, frameId: number): Promi
 }
 
 /**
- * How long an injected content script may take to start listening. The manifest's script is a
- * loader that import()s the real module, so executeScript resolves before the listener exists.
+ * tabs.sendMessage, injecting the content script first if the frame has none yet. The content
+ * script is one self-contained file that listens as soon as it runs (crxjs standaloneFiles, see
+ * vite.config.ts), so once executeScript returns it answers.
  */
-const INJECTED_SCRIPT_START_MS = 5_000;
-const RETRY_EVERY_MS = 50;
-
-/** tabs.sendMessage, injecting the content script first if the frame has none yet. */
 export async function sendToContentScript(tabId: number, frameId: number, message: unknown): Promise<unknown> {
   try {
     return await browser.tabs.sendMessage(tabId, message, { frameId });
   } catch (error) {
     if (!isMissingReceiver(error)) throw error;
     await injectContentScript(tabId, frameId);
-    const deadline = Date.now() + INJECTED_SCRIPT_START_MS;
-    for (;;) {
-      try {
-        return await browser.tabs.sendMessage(tabId, message, { frameId });
-      } catch (retryError) {
-        if (!isMissingReceiver(retryError) || Date.now() > deadline) throw retryError;
-        await new Promise((resolve) => setTimeout(resolve, RETRY_EVERY_MS));
-      }
-    }
+    return await browser.tabs.sendMessage(tabId, message, { frameId });
   }
 }

@@ -4,13 +4,14 @@
  * photos in every form. The same scenarios run in both; the ones about Chrome's service worker and
  * offscreen document run in Chromium only, because Firefox has neither.
  */
+import { readdirSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT } from '../../scripts/paths';
 import { askFrom, E2E_BROWSERS, launchSpotter, openPopupFor, type SpotterSession } from './support/browsers';
-import type { MenuClick } from './support/chrome';
+import { CHROME_DIST, type MenuClick } from './support/chrome';
 import { FIXTURE_CASES, FRAME_PAGE, fixturePage, type FixtureCase } from './support/fixture-page';
 import { startServer, type FixtureServer } from './support/fixture-server';
 import { waitForSettledOverlay } from './support/overlay';
@@ -566,6 +567,21 @@ describe.each(E2E_BROWSERS)('Spotter in %s: right-click classify', (browserName)
       await view.close();
       await control.close();
       await page.bringToFront();
+    });
+
+    // Chrome's extension ids are the same on every machine: a file a page may load tells it that
+    // Spotter is installed. The content script is one file the browser injects, so none needs to be.
+    it('a web page can load none of Spotter\'s files, so it cannot tell that Spotter is installed', async () => {
+      const files = (readdirSync(CHROME_DIST, { recursive: true }) as string[]).filter((file) => /\.(js|css|html|png|json|bin|wasm)$/.test(file));
+      expect(files).toContain('src/content/index.js');
+      const loaded = await page.evaluate(async (urls: string[]) => {
+        const found: string[] = [];
+        for (const url of urls) await fetch(url).then(() => found.push(url), () => undefined);
+        return found;
+      }, files.map((file) => spotter.chrome!.extensionUrl(file)));
+      expect(loaded).toEqual([]);
+      // The probe itself works: the page can load what it may (its own site).
+      expect(await page.evaluate(async (url: string) => (await fetch(url)).ok, page.url())).toBe(true);
     });
 
     it('chrome://extensions shows Spotter with no warning and no error', async () => {

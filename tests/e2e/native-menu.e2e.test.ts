@@ -112,9 +112,9 @@ describe.runIf(E2E_BROWSERS.includes('chromium'))("Spotter in Chromium's own rig
   });
 
   // Chrome runs no content script in tabs that were open before Spotter was installed or updated:
-  // the first command injects it. The injected file is a loader that import()s the real script, so
-  // it listens a moment after the injection returns; the command used to be sent into that gap
-  // ("Receiving end does not exist": the toolbar's "!" and no overlay).
+  // the first command injects it. The injected file was once a loader that import()s the real
+  // script, so it listened a moment after the injection returned and the command was sent into that
+  // gap ("Receiving end does not exist": the toolbar's "!" and no overlay).
   it('works in a tab that was open before Spotter was installed: the menu and the popup', async () => {
     await page.reload();
     await page.waitForFunction('window.ready');
