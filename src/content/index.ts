@@ -9,6 +9,7 @@ import { ContentCommandSchema, parseMessage, type ContentCommand, type ImageSour
 import { isOwnExtensionPage } from '../shared/senders';
 import { PageImageRegistry } from './collect-images';
 import { findImageTarget, type ClickContext, type ImageTarget } from './find-image';
+import { claimFrame } from './one-copy';
 import { ImageOverlay } from './overlay';
 import { screenAreaOf, toImageSource, UncopyablePixels } from './read-pixels';
 
@@ -17,32 +18,36 @@ const overlays = new Map<Element, ImageOverlay>();
 const pageImages = new PageImageRegistry();
 const self = { id: browser.runtime.id, baseUrl: browser.runtime.getURL('') };
 
-addEventListener(
-  'contextmenu',
-  (event) => {
-    // A page can dispatch its own contextmenu events: only the user's right-click counts.
-    if (!event.isTrusted) return;
-    const inner = event.composedPath()[0];
-    lastClick = { point: { x: event.clientX, y: event.clientY }, element: inner instanceof Element ? inner : null };
-  },
-  { capture: true, passive: true },
-);
+if (claimFrame()) listen();
 
-addEventListener(
-  'keydown',
-  (event) => {
-    if (event.key !== 'Escape' || overlays.size === 0) return;
-    [...overlays.values()].at(-1)?.close();
-  },
-  { capture: true },
-);
+function listen(): void {
+  addEventListener(
+    'contextmenu',
+    (event) => {
+      // A page can dispatch its own contextmenu events: only the user's right-click counts.
+      if (!event.isTrusted) return;
+      const inner = event.composedPath()[0];
+      lastClick = { point: { x: event.clientX, y: event.clientY }, element: inner instanceof Element ? inner : null };
+    },
+    { capture: true, passive: true },
+  );
 
-browser.runtime.onMessage.addListener((message: unknown, sender: Runtime.MessageSender) => {
-  if (!isOwnExtensionPage(sender, self)) return undefined;
-  const parsed = parseMessage(ContentCommandSchema, message);
-  if (!parsed.ok) return Promise.reject(new Error(`Spotter: rejected command (${parsed.reason})`));
-  return handle(parsed.value);
-});
+  addEventListener(
+    'keydown',
+    (event) => {
+      if (event.key !== 'Escape' || overlays.size === 0) return;
+      [...overlays.values()].at(-1)?.close();
+    },
+    { capture: true },
+  );
+
+  browser.runtime.onMessage.addListener((message: unknown, sender: Runtime.MessageSender) => {
+    if (!isOwnExtensionPage(sender, self)) return undefined;
+    const parsed = parseMessage(ContentCommandSchema, message);
+    if (!parsed.ok) return Promise.reject(new Error(`Spotter: rejected command (${parsed.reason})`));
+    return handle(parsed.value);
+  });
+}
 
 async function handle(command: ContentCommand): Promise<unknown> {
   switch (command.type) {

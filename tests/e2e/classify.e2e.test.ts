@@ -188,6 +188,27 @@ describe.each(E2E_BROWSERS)('Spotter in %s: right-click classify', (browserName)
     await expect.poll(() => spotter.overlays(page).then((o) => o.length)).toBe(0);
   });
 
+  // Spotter injects its content script into a frame where none answers yet (a tab still loading
+  // when the popup asks, or open since before the install); the manifest's copy may then run there too.
+  it('a second copy of the content script in a frame stays quiet: one overlay per click', async () => {
+    const tabId = await spotter.tabIdOf(page);
+    const control = await spotter.openExtensionPage('src/popup/popup.html?tabId=none');
+    await control.evaluate(async (tab: number) => {
+      const api = ((globalThis as unknown as { browser?: typeof chrome }).browser ?? chrome) as typeof chrome;
+      const files = api.runtime.getManifest().content_scripts!.flatMap((script) => script.js ?? []);
+      await api.scripting.executeScript({ target: { tabId: tab, frameIds: [0] }, files });
+    }, tabId);
+    await control.close();
+    await page.bringToFront();
+    await page.evaluate(() => window.scrollTo(0, 0));
+    const overlay = await classify({ id: 'plain-img', context: 'image' });
+    expect(overlay.labels[0]?.label).toBe('giant panda');
+    // Give a second copy time to open its own overlay, then count.
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    expect((await spotter.overlays(page)).map((o) => o.state)).toEqual(['done']);
+    await closeWithEscape();
+  });
+
   it('"New label…" asks with the page\'s own prompt and keeps the example under the typed label', async () => {
     page.once('dialog', (dialog) => void dialog.accept('kitchenware'));
     await spotter.chooseMenuItem(page, '#canvas', { menuItemId: 'spotter-label-new' });
