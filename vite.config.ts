@@ -14,7 +14,8 @@ export default defineConfig({
     outDir: `dist/${browser}`,
     emptyOutDir: true,
     target: 'es2022',
-    // No source maps in the store packages; the code is not minified past readability anyway.
+    // No source maps in the store packages. The code is minified: AMO reviewers rebuild it from the
+    // source archive (npm run package, then npm run build-for-amo), which a packaging test checks.
     sourcemap: false,
     chunkSizeWarningLimit: 4096,
     // Firefox has no offscreen document: its event page hosts the engine.
