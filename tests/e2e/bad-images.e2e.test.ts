@@ -40,8 +40,8 @@ const CASES: BadImageCase[] = [
   // A drawing used as an image loads nothing from outside: both were blank ("one flat colour").
   { id: 'svg-photo', context: 'page', label: 'giant panda' },
   { id: 'sprite-photo', context: 'page', label: 'giant panda' },
-  // A small inline icon over a photo stands for the photo.
-  { id: 'icon-over-photo', context: 'page', label: 'zebra' },
+  // A small inline icon over a photo stands for the photo (in the popup, the photo is listed and the icon is not).
+  { id: 'icon-over-photo', context: 'page', label: 'zebra', url: '/photos/imagenet_n02391049_zebra.jpg' },
   // As many sites draw cards and heroes: the picture is the background of the link's ::before box (was "No image here").
   { id: 'pseudo-background', context: 'page', label: 'school bus', url: '/photos/imagenet_n04146614_school_bus.jpg' },
   // A photo under a transparent layer, as galleries guard theirs: the browser reports no image there.
@@ -255,6 +255,13 @@ describe.each(E2E_BROWSERS)('Spotter in %s: unusual and broken images', (browser
     }
     // The icon (24 px) is not a picture of its own in the grid.
     expect(drawingCards).toHaveLength(DRAWINGS.length);
+    // The control for the unlisted cases above: the grid is exactly one card per listed case (the
+    // icon's being its photo's), so no unlisted picture is there under an address cardOf misses.
+    const listed = CASES.filter((c) => !c.unlisted);
+    const listedCards = listed.map(cardOf);
+    expect(listedCards.every(Boolean), listed.filter((_, i) => !listedCards[i]).map((c) => c.id).join(', ')).toBe(true);
+    expect(new Set(listedCards).size).toBe(listed.length);
+    expect(cards.map((card) => card.url).sort()).toEqual(listedCards.map((card) => card!.url).sort());
 
     // What the model saw, from the cards' thumbnails (96 px, the centre square).
     const pixelsOf = (url: string, points: [number, number][]) =>

@@ -34,8 +34,13 @@ describe('the Firefox build', () => {
     for (const file of ['models/mobilenet_v2/model.json', 'models/mobilenet_v2/group1-shard1of1.bin', 'wasm/tfjs-backend-wasm-simd.wasm', 'wasm/tfjs-backend-wasm.wasm']) {
       expect(existsSync(path.join(FIREFOX_DIST, file)), file).toBe(true);
     }
-    const scripts = readdirSync(path.join(FIREFOX_DIST, 'assets')).filter((f) => f.endsWith('.js'));
-    for (const script of scripts) expect(readFileSync(path.join(FIREFOX_DIST, 'assets', script), 'utf8'), script).not.toMatch(/chrome\.offscreen|offscreen\.createDocument/);
+    // Every script in the build, wherever it is (the content script is src/content/index.js, outside assets/).
+    const scripts = (readdirSync(FIREFOX_DIST, { recursive: true }) as string[]).filter((f) => f.endsWith('.js'));
+    const manifest = JSON.parse(readFileSync(path.join(FIREFOX_DIST, 'manifest.json'), 'utf8')) as { background: { scripts: string[] }; content_scripts: { js: string[] }[] };
+    for (const script of [...manifest.background.scripts, ...manifest.content_scripts.flatMap((entry) => entry.js)]) expect(scripts).toContain(path.normalize(script));
+    expect(scripts).toContain(path.join('src', 'content', 'index.js'));
+    expect(scripts.filter((f) => f.startsWith(`assets${path.sep}`)).length).toBeGreaterThan(0);
+    for (const script of scripts) expect(readFileSync(path.join(FIREFOX_DIST, script), 'utf8'), script).not.toMatch(/chrome\.offscreen|offscreen\.createDocument/);
   });
 });
 

@@ -5,7 +5,7 @@
 import 'fake-indexeddb/auto';
 import '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { BrowserEngineHost, storedUrl, userPrediction } from '../../src/engine/browser-host';
 import type { TrainingState } from '../../src/shared/protocol';
 import { closeDatabaseForTests } from '../../src/storage/database';
@@ -14,11 +14,28 @@ import { serializeDataset } from '../../src/storage/dataset-file';
 import { loadHead } from '../../src/storage/head-store';
 import { stageImport, takeStagedImport } from '../../src/storage/import-staging';
 
+/**
+ * Runs, when set, as a training run starts: after the host has read the examples, before the
+ * first epoch. Not a stand-in: the real trainHead runs; this only gives a test a fixed point in the run.
+ */
+let beforeTraining: (() => Promise<void>) | undefined;
+vi.mock(import('../../src/engine/head'), async (importOriginal) => {
+  const head = await importOriginal();
+  return {
+    ...head,
+    trainHead: async (...args: Parameters<typeof head.trainHead>) => {
+      await beforeTraining?.();
+      return head.trainHead(...args);
+    },
+  };
+});
+
 beforeAll(async () => {
   await tf.setBackend('wasm');
 });
 
 afterEach(async () => {
+  beforeTraining = undefined;
   closeDatabaseForTests();
   await new Promise<void>((resolve) => {
     const request = indexedDB.deleteDatabase('spotter');
@@ -103,14 +120,24 @@ describe('BrowserEngineHost training', () => {
   it('dates the model from when it read the examples, so one added during the training counts as newer', async () => {
     await storeExamples(['ants', 'bees'], 6);
     const host = new BrowserEngineHost((path) => `file:///nowhere/${path}`);
+    let added: { createdAt: number } | undefined;
+    // Added while the run is going on, after it has read its examples (it is training on them next).
+    beforeTraining = async () => {
+      const state = await host.handle({ type: 'training-status' });
+      expect(state).toMatchObject({ phase: 'running', epochs: [] });
+      // A clock tick later than the run's start, as any real addition is: the same millisecond would not tell.
+      while (Date.now() <= state.startedAt!) await new Promise((resolve) => setTimeout(resolve, 1));
+      added = await addExample({ label: 'ants', embedding: new Float32Array(1280).fill(1), thumbnail: 'data:image/jpeg;base64,AAAA', imageUrl: 'https://example.com/late.jpg', pageUrl: 'https://example.com/', createdAt: Date.now() });
+    };
     await host.handle({ type: 'train', options: { epochs: 30, patience: 30 } });
-    await new Promise((resolve) => setTimeout(resolve, 5));
-    const added = await addExample({ label: 'ants', embedding: new Float32Array(1280).fill(1), thumbnail: 'data:image/jpeg;base64,AAAA', imageUrl: 'https://example.com/late.jpg', pageUrl: 'https://example.com/', createdAt: Date.now() });
-    // Added while the run was going on, after it had read its examples.
-    expect((await host.handle({ type: 'training-status' })).phase).toBe('running');
-    expect((await finished(host)).phase).toBe('done');
+    const done = await finished(host);
+    expect(done.phase).toBe('done');
+    expect(added).toBeDefined();
+    // The run used the 2 x 6 examples it had read, not the one added meanwhile.
+    expect(done.report!.trainCount + done.report!.validationCount).toBe(2 * 6);
     const head = (await host.handle({ type: 'list-dataset' })).head!;
-    expect(head.trainedAt).toBeLessThan(added.createdAt);
+    expect(head.trainedAt).toBe(done.startedAt);
+    expect(head.trainedAt).toBeLessThan(added!.createdAt);
     expect((await loadHead())!.trainedAt).toBe(head.trainedAt);
   });
 

@@ -5,7 +5,9 @@ describe('randomDistortions', () => {
   it('gives boxes inside the image, 35-100 % of the centred square, aspect 3:4 to 4:3', () => {
     for (const [width, height] of [[640, 480], [300, 900], [500, 500]] as const) {
       const square = Math.min(width, height) ** 2;
-      for (const { box, brightness } of randomDistortions(width, height, 50, 7)) {
+      const distortions = randomDistortions(width, height, 50, 7);
+      expect(distortions).toHaveLength(50);
+      for (const { box, brightness } of distortions) {
         const [top, left, bottom, right] = box;
         expect(top).toBeGreaterThanOrEqual(0);
         expect(left).toBeGreaterThanOrEqual(0);

@@ -1,10 +1,11 @@
+import { readdirSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { SpotterEngine } from '../../src/engine/engine';
 import { cropBox, DEFAULT_FIT_MODE } from '../../src/engine/preprocess';
 import { distortionSeedOf } from '../../src/engine/distort';
 import { nodeEngine } from '../support/engine';
-import { decodeJpeg, labelledPhotos } from '../support/photos';
+import { decodeJpeg, labelledPhotos, PHOTOS_DIR } from '../support/photos';
 
 describe('SpotterEngine on the real MobileNet v2 (Node, WASM)', () => {
   let engine: SpotterEngine;
@@ -12,6 +13,7 @@ describe('SpotterEngine on the real MobileNet v2 (Node, WASM)', () => {
 
   beforeAll(async () => {
     engine = nodeEngine({
+      // A stand-in for the saved backend choice (IndexedDB in the extension; storedBackendChoice is tested on fake-indexeddb in storage.test.ts).
       memory: {
         recall: async () => undefined,
         remember: async (_fingerprint, backend) => void remembered.push(backend),
@@ -31,8 +33,12 @@ describe('SpotterEngine on the real MobileNet v2 (Node, WASM)', () => {
   });
 
   it('gets top-1 right on at least 14 of the 15 shared test photos', async () => {
+    const photos = labelledPhotos();
+    // Every photo in the folder has its row in labels.csv: the 15 of the test's name.
+    expect(photos.map((p) => p.file).sort()).toEqual(readdirSync(PHOTOS_DIR).filter((file) => file.endsWith('.jpg')).sort());
+    expect(photos).toHaveLength(15);
     const misses: string[] = [];
-    for (const photo of labelledPhotos()) {
+    for (const photo of photos) {
       const pixels = decodeJpeg(photo.path);
       const { imagenet } = await engine.classify(pixels);
       pixels.dispose();
@@ -59,7 +65,10 @@ describe('SpotterEngine on the real MobileNet v2 (Node, WASM)', () => {
     const photos = labelledPhotos().slice(0, 4);
     const inputs = photos.map((p) => decodeJpeg(p.path));
     const before = tf.memory().numTensors;
-    const results = await Promise.all(inputs.map((pixels) => engine.classify(pixels)));
+    // Started together; each records when it finished (Promise.all alone keeps the input order whatever happens).
+    const finished: number[] = [];
+    const results = await Promise.all(inputs.map((pixels, i) => engine.classify(pixels).then((result) => (finished.push(i), result))));
+    expect(finished).toEqual(photos.map((_, i) => i));
     expect(tf.memory().numTensors).toBe(before);
     tf.dispose(inputs);
     results.forEach((result, i) => expect(result.imagenet[0]!.fullName.toLowerCase()).toContain(photos[i]!.expected.toLowerCase()));
@@ -123,6 +132,7 @@ describe('SpotterEngine on the real MobileNet v2 (Node, WASM)', () => {
   });
 
   it('uses a remembered backend without probing again', async () => {
+    // A stand-in for the saved choice, as above (the real store: storage.test.ts).
     const second = nodeEngine({ memory: { recall: async () => 'wasm', remember: async () => undefined } });
     await second.ready();
     expect(second.status).toMatchObject({ state: 'ready', backend: 'wasm', probe: null });

@@ -62,6 +62,8 @@ describe('model provisioning', () => {
 
   it('the committed digests match the shared model', async () => {
     const { default: manifest } = await import('../../scripts/model-files.json');
+    // Not an empty list, which would check nothing: the model's graph and its weights at least.
+    expect(Object.keys(manifest.files)).toEqual(expect.arrayContaining(['model.json', expect.stringMatching(/\.bin$/)]));
     expect(await checkFiles(modelSourceDir({}).dir, manifest.files)).toEqual([]);
   });
 });

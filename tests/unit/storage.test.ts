@@ -1,7 +1,9 @@
 /**
  * The storage module on IndexedDB. Node has no IndexedDB, so this uses fake-indexeddb, a
- * complete in-memory implementation of the spec (the only stand-in in the unit tests); the
- * e2e suite exercises the real one in Chromium.
+ * complete in-memory implementation of the spec (the only stand-in in this file; other unit
+ * tests have their own, each said where it is, e.g. memory.test.ts fakes createImageBitmap and
+ * the canvas, engine.test.ts the saved backend choice); the e2e suite exercises the real
+ * IndexedDB in Chromium and Firefox.
  */
 import 'fake-indexeddb/auto';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -12,6 +14,8 @@ import { loadHead, saveHead } from '../../src/storage/head-store';
 import { storedBackendChoice } from '../../src/storage/backend-choice';
 import type { HeadRecord } from '../../src/storage/database';
 import { toErrorInfo } from '../../src/shared/errors';
+import { BrowserEngineHost } from '../../src/engine/browser-host';
+import { stageImport, takeStagedImport } from '../../src/storage/import-staging';
 
 /** The parts of an exported file the damage cases below edit. */
 interface DatasetJson {
@@ -244,16 +248,19 @@ describe('dataset file', () => {
     await saveHead(fakeHead(['mine', 'yours']));
     const file = JSON.parse(serializeDataset([{ ...example('ants', 1), id: 1 }], fakeHead(['ants', 'bees']))) as DatasetJson;
     damage(file);
-    let thrown: unknown;
-    try {
-      parseDataset(JSON.stringify(file));
-    } catch (error) {
-      thrown = error;
-    }
+    // The real import path, as the popup takes it: the file is staged in the database, then the engine host imports it.
+    await stageImport(new Blob([JSON.stringify(file)]));
+    const host = new BrowserEngineHost((assetPath) => `file:///nowhere/${assetPath}`);
+    const thrown: unknown = await host.handle({ type: 'import-dataset' }).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
     // A SpotterError, so the user reads this message rather than "Spotter hit an internal error".
     expect(toErrorInfo(thrown)).toEqual({ code: 'bad-message', message: expect.stringMatching(message) as string });
     expect(toErrorInfo(thrown).message).toMatch(/Nothing was changed\.$/);
     expect((await allExamples()).map((e) => e.label)).toEqual(['mine']);
     expect((await loadHead())!.head.labels).toEqual(['mine', 'yours']);
+    // Nor is the damaged file left waiting to be imported.
+    expect(await takeStagedImport()).toBeUndefined();
   });
 });
