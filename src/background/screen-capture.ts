@@ -10,7 +10,7 @@ import { toBase64 } from '../shared/base64';
 import { SpotterError } from '../shared/errors';
 import * as v from 'valibot';
 import { sendToContentScript } from '../shared/content-script';
-import { ScreenAreaSchema, type ImageSource, type ScreenSource } from '../shared/protocol';
+import { CONTENT_RESULT_SCHEMAS, ScreenAreaSchema, type ImageSource, type ScreenArea, type ScreenSource } from '../shared/protocol';
 import { spacedCalls } from './spaced-calls';
 
 /**
@@ -26,6 +26,7 @@ export async function readScreen(source: ScreenSource, tabId: number, frameId: n
 }
 
 async function readScreenArea(source: ScreenSource, tabId: number): Promise<ImageSource> {
+  const area = await inTopViewport(source, tabId);
   let shot: string;
   try {
     shot = await captureWithinQuota(async () => {
@@ -42,7 +43,6 @@ async function readScreenArea(source: ScreenSource, tabId: number): Promise<Imag
   const screen = await createImageBitmap(await (await fetch(shot)).blob());
   try {
     // The capture is in device pixels: zoom and high-DPI screens scale the CSS box.
-    const area = source.screen;
     const scale = screen.width / area.viewportWidth;
     const left = clamp(Math.round(area.left * scale), 0, screen.width);
     const top = clamp(Math.round(area.top * scale), 0, screen.height);
@@ -56,6 +56,14 @@ async function readScreenArea(source: ScreenSource, tabId: number): Promise<Imag
   } finally {
     screen.close();
   }
+}
+
+/** The area in the top frame's viewport: a frame inside another site's page gave its own (frame-placement.ts). */
+async function inTopViewport({ screen, frameToken }: ScreenSource, tabId: number): Promise<ScreenArea> {
+  if (frameToken === undefined) return screen;
+  const placement = v.parse(CONTENT_RESULT_SCHEMAS['frame-placement'], await sendToContentScript(tabId, 0, { type: 'frame-placement', token: frameToken }));
+  if (!placement) throw new SpotterError('unreadable', 'Spotter could not tell where this frame is on the page, so it cannot read this picture from the screen. Reload the page and right-click it again.');
+  return { ...screen, left: screen.left + placement.left, top: screen.top + placement.top, viewportWidth: placement.viewportWidth };
 }
 
 /**

@@ -9,6 +9,7 @@ import { ContentCommandSchema, parseMessage, type ContentCommand, type ImageSour
 import { isOwnExtensionPage } from '../shared/senders';
 import { PageImageRegistry } from './collect-images';
 import { findImageTarget, type ClickContext, type ImageTarget } from './find-image';
+import { announceFrame, placementOf, relayFramePlacements } from './frame-placement';
 import { claimFrame } from './one-copy';
 import { ImageOverlay } from './overlay';
 import { screenAreaOf, toImageSource, UncopyablePixels } from './read-pixels';
@@ -41,6 +42,8 @@ function listen(): void {
     { capture: true },
   );
 
+  relayFramePlacements();
+
   browser.runtime.onMessage.addListener((message: unknown, sender: Runtime.MessageSender) => {
     if (!isOwnExtensionPage(sender, self)) return undefined;
     const parsed = parseMessage(ContentCommandSchema, message);
@@ -72,6 +75,8 @@ async function handle(command: ContentCommand): Promise<unknown> {
     case 'screen-read':
       screenReads.captured();
       return true;
+    case 'frame-placement':
+      return placementOf(command.token);
     case 'highlight-image': {
       const { element } = registered(command.imageId);
       element.scrollIntoView({ block: 'center', inline: 'center' });
@@ -170,17 +175,29 @@ async function withSourceOf<T>(target: ImageTarget, send: (source: ImageSource |
   try {
     source = await toImageSource(target);
   } catch (error) {
-    const screen = error instanceof UncopyablePixels ? screenAreaOf(target.element) : null;
+    const screen = error instanceof UncopyablePixels ? screenSourceOf(target.element) : null;
     if (!screen) throw error;
     const read = screenReads.start();
     try {
       await afterNextPaint();
-      return await send({ screen });
+      return await send(screen);
     } finally {
       screenReads.captured(read);
     }
   }
   return send(source);
+}
+
+/**
+ * Where the element shows on the screen. A frame inside another site's page cannot see where it
+ * sits: it gives its own viewport's box and a token under which the top frame learns the rest.
+ */
+function screenSourceOf(element: Element): ScreenSource | null {
+  const area = screenAreaOf(element);
+  if (area) return { screen: area };
+  if (window === window.top) return null;
+  const { left, top, width, height } = element.getBoundingClientRect();
+  return { screen: { left, top, width, height, viewportWidth: innerWidth }, frameToken: announceFrame() };
 }
 
 /**

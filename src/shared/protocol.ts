@@ -35,6 +35,8 @@ export type ImageSource = v.InferOutput<typeof ImageSourceSchema>;
 
 const Coordinate = v.pipe(v.number(), v.finite());
 const Extent = v.pipe(v.number(), v.finite(), v.minValue(1));
+const FrameToken = v.pipe(v.string(), v.regex(/^[a-z0-9]{24}$/));
+
 /** A box in CSS px of the top frame's viewport, with that viewport's width (the capture's scale). */
 export const ScreenAreaSchema = v.object({ left: Coordinate, top: Coordinate, width: Extent, height: Extent, viewportWidth: Extent });
 export type ScreenArea = v.InferOutput<typeof ScreenAreaSchema>;
@@ -45,7 +47,15 @@ export type ScreenArea = v.InferOutput<typeof ScreenAreaSchema>;
  * content script sends it, after a menu click; the background reads the screen and hands the
  * engine an ImageSource, so the engine never sees this.
  */
-export const ScreenSourceSchema = v.object({ screen: ScreenAreaSchema, pageUrl: PageUrl });
+export const ScreenSourceSchema = v.object({
+  screen: ScreenAreaSchema,
+  pageUrl: PageUrl,
+  /**
+   * Set by a frame inside another site's page: its screen area is then in its own viewport, and
+   * the top frame knows where the frame sits under this token (content/frame-placement.ts).
+   */
+  frameToken: v.optional(FrameToken),
+});
 export type ScreenSource = v.InferOutput<typeof ScreenSourceSchema>;
 const RequestImageSourceSchema = v.union([ImageSourceSchema, ScreenSourceSchema]);
 
@@ -279,6 +289,8 @@ export const ContentCommandSchema = v.variant('type', [
   v.object({ type: v.literal('describe-overlays') }),
   /** The screen was read for this frame's request: its overlays, hidden meanwhile, may show again. */
   v.object({ type: v.literal('screen-read') }),
+  /** To the top frame: where the frame that announced this token sits in its viewport. */
+  v.object({ type: v.literal('frame-placement'), token: FrameToken }),
 ]);
 export type ContentCommand = v.InferOutput<typeof ContentCommandSchema>;
 
@@ -292,6 +304,8 @@ export const CONTENT_RESULT_SCHEMAS = {
   'screen-area': ScreenAreaSchema,
   'highlight-image': v.boolean(),
   'screen-read': v.boolean(),
+  /** null: no such frame announced itself in time. */
+  'frame-placement': v.nullable(v.object({ left: Coordinate, top: Coordinate, viewportWidth: Extent })),
   'describe-overlays': v.array(
     v.object({
       state: v.string(),

@@ -64,11 +64,18 @@ describe.each(E2E_BROWSERS)('Spotter in %s: right-click classify', (browserName)
       if (url.pathname === '/visit.html') return { status: 200, type: 'text/html', body: '<!doctype html><p>cdn', headers: { 'set-cookie': 'cdn-session=1; Path=/' } };
       // A frame of the other site showing a picture from the page's own site.
       if (url.pathname === '/cross-site-frame.html') return { status: 200, type: 'text/html', body: `<!doctype html><body style="margin:0"><img src="${site.origin}/photos/coral_grace_hopper.jpg" style="width:280px;height:210px;display:block" alt="in another site's frame">` };
+      // A frame of the other site holding, lower down, a frame of the page's site (with a canvas).
+      if (url.pathname === '/outer-frame.html') return { status: 200, type: 'text/html', body: `<!doctype html><body style="margin:0;padding:30px 0 0 50px"><iframe id="inner" src="${site.origin}/canvas-frame.html" width="300" height="230" style="border:4px solid #888;padding:6px"></iframe>` };
       return undefined;
     }, '127.0.0.2');
     site = await startServer((url) => {
       if (url.pathname === '/page.html') return { status: 200, type: 'text/html', body: fixturePage(cdn.origin), headers: { 'set-cookie': 'site-session=1; Path=/' } };
       if (url.pathname === '/frame.html') return { status: 200, type: 'text/html', body: FRAME_PAGE };
+      // A canvas showing the other site's banana, drawn without CORS: no one may copy its pixels.
+      if (url.pathname === '/canvas-frame.html') {
+        const draw = `const i = new Image(); i.onload = () => { document.querySelector('canvas').getContext('2d').drawImage(i, 0, 0, 280, 210); document.body.dataset.drawn = '1'; }; i.src = '${cdn.origin}/photos/imagenet_n07753592_banana.jpg';`;
+        return { status: 200, type: 'text/html', body: `<!doctype html><body style="margin:0"><canvas width="280" height="210" style="display:block;margin:12px 0 0 8px"></canvas><script>${draw}</script>` };
+      }
       if (url.pathname === '/not-an-image.jpg') return { status: 200, type: 'text/html', body: '<!doctype html><p>Sorry, this is a web page.</p>' };
       return undefined;
     });
@@ -526,6 +533,45 @@ describe.each(E2E_BROWSERS)('Spotter in %s: right-click classify', (browserName)
     await page.evaluate(() => document.getElementById('cross-site-frame')?.remove());
   });
 
+  // A canvas or video that must be read from the screen, in a frame inside another site's page
+  // (a map or a game embedded by a blog): its script cannot see where the frame sits. Here two
+  // hops: page (127.0.0.1) > frame of 127.0.0.2, moved by padding > frame of 127.0.0.1, with a
+  // border and padding of its own > a canvas no one may copy.
+  it("reads a canvas from the screen inside frames of other sites, placed through the frames' own scripts", async () => {
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await page.evaluate((src: string) => {
+      const frame = Object.assign(document.createElement('iframe'), { id: 'outer-frame', src, width: 420, height: 330 });
+      frame.style.cssText = 'border: 3px solid #444; padding: 5px; margin-left: 60px';
+      document.body.prepend(frame);
+      return new Promise((resolve) => frame.addEventListener('load', resolve, { once: true }));
+    }, `${cdn.origin}/outer-frame.html`);
+    const control = await spotter.openExtensionPage('src/popup/popup.html?tabId=none');
+    const tabId = await spotter.tabIdOf(page);
+    // The inner frame, once its content script runs (document_idle) and its canvas is drawn.
+    const frameId = await control.evaluate(async (tab: number) => {
+      const extension = ((globalThis as unknown as { browser?: typeof chrome }).browser ?? chrome) as typeof chrome;
+      for (;;) {
+        const frames = await extension.scripting.executeScript({ target: { tabId: tab, allFrames: true }, func: () => location.pathname === '/canvas-frame.html' && document.body?.dataset.drawn === '1' });
+        const frame = frames.find((result) => result.result === true);
+        if (frame) return frame.frameId;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    }, tabId);
+    await page.bringToFront();
+    await spotter.chooseMenuItem(page, '#outer-frame', { frameId });
+    const frameOverlays = () =>
+      control.evaluate(async (tab: number, frame: number) => {
+        const extension = ((globalThis as unknown as { browser?: typeof chrome }).browser ?? chrome) as typeof chrome;
+        return (await extension.tabs.sendMessage(tab, { type: 'describe-overlays' }, { frameId: frame })) as { state: string; labels: { label: string }[]; error: string | null }[];
+      }, tabId, frameId);
+    await expect.poll(async () => (await frameOverlays()).filter((o) => o.state !== 'loading').length, { timeout: 30_000 }).toBe(1);
+    const [overlay] = await frameOverlays();
+    expect(overlay!.error, JSON.stringify(overlay)).toBeNull();
+    expect(overlay!.labels[0]?.label, JSON.stringify(overlay)).toBe('banana');
+    await control.close();
+    await page.evaluate(() => document.getElementById('outer-frame')?.remove());
+  });
+
   it("downloads carry the user's cookies only to the site of the page showing the image", async () => {
     // Spotter's own downloads are fetch()es (Sec-Fetch-Dest "empty"); the page's <img> loads are "image".
     const downloads = (server: FixtureServer, photo: string) => server.visits.filter((v) => v.path === `/photos/${photo}` && v.dest !== 'image');
@@ -544,8 +590,8 @@ describe.each(E2E_BROWSERS)('Spotter in %s: right-click classify', (browserName)
   });
 
   it('the servers saw only the page and the images', () => {
-    for (const request of cdn.requests) expect(request).toMatch(/^\/(visit\.html|cross-site-frame\.html|favicon\.ico|photos\/[\w.-]+\.jpg)$/);
-    for (const request of site.requests) expect(request).toMatch(/^\/(page\.html|frame\.html|favicon\.ico|not-an-image\.jpg|photos\/[\w.-]+\.jpg)$/);
+    for (const request of cdn.requests) expect(request).toMatch(/^\/(visit\.html|cross-site-frame\.html|outer-frame\.html|favicon\.ico|photos\/[\w.-]+\.jpg)$/);
+    for (const request of site.requests) expect(request).toMatch(/^\/(page\.html|frame\.html|canvas-frame\.html|favicon\.ico|not-an-image\.jpg|photos\/[\w.-]+\.jpg)$/);
   });
 
   // Firefox has neither a service worker nor an offscreen document: these are Chrome's alone.

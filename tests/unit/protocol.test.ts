@@ -21,6 +21,9 @@ describe('background requests', () => {
     const screen = { left: -20, top: 10.5, width: 300, height: 200, viewportWidth: 1280 };
     expect(parseMessage(BackgroundRequestSchema, { type: 'classify-image', source: { screen } })).toEqual({ ok: true, value: { type: 'classify-image', source: { screen } } });
     expect(parseMessage(BackgroundRequestSchema, { type: 'add-example', source: { screen }, label: 'cat', pageUrl: 'https://a/' }).ok).toBe(true);
+    // From a frame inside another site's page: the area is in the frame's viewport, the token names the frame.
+    const frameToken = 'a1b2c3d4e5f6g7h8i9j0k1l2';
+    expect(parseMessage(BackgroundRequestSchema, { type: 'classify-image', source: { screen, frameToken } })).toEqual({ ok: true, value: { type: 'classify-image', source: { screen, frameToken } } });
   });
 
   it('accepts a status request', () => {
@@ -40,6 +43,7 @@ describe('background requests', () => {
     ['screen area of no width', { type: 'classify-image', source: { screen: { left: 0, top: 0, width: 0, height: 10, viewportWidth: 100 } } }],
     ['screen area at infinity', { type: 'classify-image', source: { screen: { left: Infinity, top: 0, width: 10, height: 10, viewportWidth: 100 } } }],
     ['screen area without its viewport', { type: 'classify-image', source: { screen: { left: 0, top: 0, width: 10, height: 10 } } }],
+    ['a frame token of the wrong form', { type: 'classify-image', source: { screen: { left: 0, top: 0, width: 10, height: 10, viewportWidth: 100 }, frameToken: 'not a token' } }],
     ['engine request sent to the background', { type: 'engine/classify', source: { url: 'https://a/b.jpg' } }],
   ])('rejects %s with a reason', (_name, message) => {
     const parsed = parseMessage(BackgroundRequestSchema, message);
@@ -115,6 +119,8 @@ describe('content commands', () => {
     expect(parseMessage(ContentCommandSchema, { type: 'resolve-image', imageId: '4' }).ok).toBe(true);
     expect(parseMessage(ContentCommandSchema, { type: 'screen-area', imageId: '4' }).ok).toBe(true);
     expect(parseMessage(ContentCommandSchema, { type: 'screen-area' }).ok).toBe(false);
+    expect(parseMessage(ContentCommandSchema, { type: 'frame-placement', token: 'a1b2c3d4e5f6g7h8i9j0k1l2' }).ok).toBe(true);
+    expect(parseMessage(ContentCommandSchema, { type: 'frame-placement', token: '../../x' }).ok).toBe(false);
     expect(parseMessage(ContentCommandSchema, { type: 'highlight-image' }).ok).toBe(false);
     expect(parseMessage(ContentCommandSchema, { type: 'label-target', label: null }).ok).toBe(true);
     expect(parseMessage(ContentCommandSchema, { type: 'label-target' }).ok).toBe(false);
