@@ -6,7 +6,8 @@
  */
 import type { Plugin } from 'vite';
 
-const ASSIGNMENT = /(\w+)\.innerHTML=(\w+)\.__html/g;
+// Minified names may hold `$`.
+const ASSIGNMENT = /([\w$]+)\.innerHTML=([\w$]+)\.__html/g;
 const DISABLED = '(()=>{throw new Error("dangerouslySetInnerHTML is disabled in Spotter")})()';
 
 /** For the main build's modules (list it before crx()). */
@@ -37,11 +38,13 @@ export function disablePreactInnerHtmlInOutput(): Plugin {
       for (const output of Object.values(bundle)) {
         if (!output.fileName.endsWith('.js')) continue;
         if (output.type === 'chunk') {
-          if (ASSIGNMENT.test(output.code)) this.error(`${output.fileName} still assigns markup to innerHTML`);
-        } else if (typeof output.source === 'string') {
+          if ((output.code.match(ASSIGNMENT) ?? []).length > 0) this.error(`${output.fileName} still assigns markup to innerHTML`);
+        } else if (typeof output.source === 'string' && output.source.includes('__html')) {
+          // Preact is in there: its one assignment must be found, or the guard would be gone unnoticed.
+          const found = (output.source.match(ASSIGNMENT) ?? []).length;
+          if (found !== 1) this.error(`expected one innerHTML assignment in ${output.fileName}, found ${found}: update scripts/vite-no-inner-html.ts`);
           output.source = output.source.replace(ASSIGNMENT, DISABLED);
         }
-        ASSIGNMENT.lastIndex = 0;
       }
     },
   };

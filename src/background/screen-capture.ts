@@ -11,6 +11,7 @@ import { SpotterError } from '../shared/errors';
 import * as v from 'valibot';
 import { sendToContentScript } from '../shared/content-script';
 import { CONTENT_RESULT_SCHEMAS, ScreenAreaSchema, type ImageSource, type ScreenArea, type ScreenSource } from '../shared/protocol';
+import { ARMED_TOKEN_MS, ARMED_TOKENS_GLOBAL, armFrameToken } from '../shared/frame-tokens';
 import { spacedCalls } from './spaced-calls';
 
 /**
@@ -19,14 +20,14 @@ import { spacedCalls } from './spaced-calls';
  */
 export async function readScreen(source: ScreenSource, tabId: number, frameId: number): Promise<ImageSource> {
   try {
-    return await readScreenArea(source, tabId);
+    return await readScreenArea(source, tabId, frameId);
   } finally {
     browser.tabs.sendMessage(tabId, { type: 'screen-read' }, { frameId }).catch(() => undefined);
   }
 }
 
-async function readScreenArea(source: ScreenSource, tabId: number): Promise<ImageSource> {
-  const area = await inTopViewport(source, tabId);
+async function readScreenArea(source: ScreenSource, tabId: number, frameId: number): Promise<ImageSource> {
+  const area = await inTopViewport(source, tabId, frameId);
   let shot: string;
   try {
     shot = await captureWithinQuota(async () => {
@@ -58,12 +59,24 @@ async function readScreenArea(source: ScreenSource, tabId: number): Promise<Imag
   }
 }
 
-/** The area in the top frame's viewport: a frame inside another site's page gave its own (frame-placement.ts). */
-async function inTopViewport({ screen, frameToken }: ScreenSource, tabId: number): Promise<ScreenArea> {
+/**
+ * The area in the top frame's viewport. A frame inside another site's page gave its own: the
+ * read's token is armed in every frame of the tab, the frame posts its area up, and the frames on
+ * the way place it (content/frame-placement.ts).
+ */
+async function inTopViewport({ screen, frameToken }: ScreenSource, tabId: number, frameId: number): Promise<ScreenArea> {
   if (frameToken === undefined) return screen;
-  const placement = v.parse(CONTENT_RESULT_SCHEMAS['frame-placement'], await sendToContentScript(tabId, 0, { type: 'frame-placement', token: frameToken }));
-  if (!placement) throw new SpotterError('unreadable', 'Spotter could not tell where this frame is on the page, so it cannot read this picture from the screen. Reload the page and right-click it again.');
-  return { ...screen, left: screen.left + placement.left, top: screen.top + placement.top, viewportWidth: placement.viewportWidth };
+  const cannotPlace = 'Spotter could not tell where this frame is on the page, so it cannot read this picture from the screen.';
+  try {
+    await browser.scripting.executeScript({ target: { tabId, allFrames: true }, func: armFrameToken, args: [frameToken, ARMED_TOKENS_GLOBAL, ARMED_TOKEN_MS] });
+    const { left, top, width, height } = screen;
+    await browser.tabs.sendMessage(tabId, { type: 'post-frame-area', token: frameToken, area: { left, top, width, height } }, { frameId });
+  } catch (error) {
+    throw new SpotterError('unreadable', `${cannotPlace} (${error instanceof Error ? error.message : String(error)})`);
+  }
+  const placement = v.parse(CONTENT_RESULT_SCHEMAS['frame-placement'], await sendToContentScript(tabId, 0, { type: 'frame-placement', token: frameToken }).catch(() => null));
+  if (!placement) throw new SpotterError('unreadable', `${cannotPlace} Reload the page and right-click it again.`);
+  return placement;
 }
 
 /**

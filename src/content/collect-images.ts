@@ -20,6 +20,14 @@ const MAX_BACKGROUND_CHECKS = 20_000;
  */
 const MAX_PSEUDO_ELEMENT_CHECKS = 5_000;
 
+/**
+ * An element that keeps changing pictures (a slideshow) has an id per picture: its older ids still
+ * mean their pictures, so that a card acts on what it shows, and a picture that comes back gets
+ * its id back. Only for its latest few pictures, so that the registry does not grow for as long
+ * as the page is open.
+ */
+export const IDS_KEPT_PER_ELEMENT = 8;
+
 const isMedia = (element: Element) => element.localName === 'img' || element.localName === 'video' || element.localName === 'canvas' || element.localName === 'svg';
 
 export class PageImageRegistry {
@@ -28,8 +36,11 @@ export class PageImageRegistry {
    * keeps meaning the same picture; entries go when their element leaves the page.
    */
   private readonly targets = new Map<string, ImageTarget>();
-  /** An element keeps its id while it shows the same URL; a new URL (slideshow, srcset swap) is a new id. */
-  private readonly ids = new WeakMap<Element, { url: string; imageId: string }>();
+  /**
+   * Each element's ids by the URL shown, least recently shown first (at most IDS_KEPT_PER_ELEMENT):
+   * an element keeps its id while it shows the same URL; a new URL (slideshow, srcset swap) is a new id.
+   */
+  private readonly ids = new WeakMap<Element, Map<string, string>>();
   /** Ids differ between documents, so a popup that outlives a navigation cannot mix up two pages' images. */
   readonly documentKey = Math.random().toString(36).slice(2, 8);
   private nextId = 1;
@@ -76,12 +87,17 @@ export class PageImageRegistry {
     const target = asImageTarget(element, mayCheckPseudoElements());
     if (!target) return null;
     const source = target.kind === 'img' || target.kind === 'background' ? target.url : target.kind === 'video' ? target.element.currentSrc : '';
-    let known = this.ids.get(element);
-    if (!known || known.url !== source) {
-      known = { url: source, imageId: `${this.documentKey}-${this.nextId++}` };
-      this.ids.set(element, known);
+    const shown = this.ids.get(element) ?? new Map<string, string>();
+    this.ids.set(element, shown);
+    const imageId = shown.get(source) ?? `${this.documentKey}-${this.nextId++}`;
+    // Moved to the end: the most recently shown.
+    shown.delete(source);
+    shown.set(source, imageId);
+    for (const [url, oldId] of shown) {
+      if (shown.size <= IDS_KEPT_PER_ELEMENT) break;
+      shown.delete(url);
+      this.targets.delete(oldId);
     }
-    const { imageId } = known;
     this.targets.set(imageId, target);
     const url = source || `${target.kind}:${imageId}`;
     return { imageId, kind: target.kind, url, width: Math.round(rect.width), height: Math.round(rect.height) };

@@ -1,55 +1,55 @@
 /**
- * Where a frame inside another site's page shows on the screen, for reading a canvas or video
- * there from the screen. The frame's script cannot see that (the parent's frame element is out of
- * its reach), so it posts a one-time token to its parent window. Spotter's script in each frame on
- * the way adds where the frame element the message came from sits (found by the posting window,
- * which a page cannot fake) and passes it up; the top frame keeps the sum until the background,
- * given the token by the frame, asks for it. A page on the way sees the token and could post a
- * wrong position first: Spotter would then read the wrong part of the screen, whose labels only
- * the user sees (the overlay's shadow root is closed).
+ * Where a picture in a frame inside another site's page shows on the screen, for reading a
+ * canvas or video there from the screen. The frame's script cannot see where its frame sits (the
+ * parent's frame element is out of its reach), so the area travels up by postMessage: Spotter's
+ * script in each frame on the way moves it by where the frame element that posted sits (found by
+ * the posting window, which a page cannot fake) and cuts it to that element's content box, and the
+ * top frame keeps it for the background.
+ *
+ * The background first arms the read's one-time token in every frame of the tab
+ * (shared/frame-tokens.ts), then has the frame post it. Only an armed token is relayed, once, so
+ * a page cannot use the relay to learn that Spotter is installed or to make it busy. A page on the
+ * way sees the token and could post its own area first; being cut to its own frame's box, that
+ * can only point Spotter at a part of that frame, which the page draws anyway.
  */
+import { takeArmedToken } from '../shared/frame-tokens';
 import type { ScreenArea } from '../shared/protocol';
 import { shadowRootOf } from './shadow-roots';
 
-export type FramePlacement = Pick<ScreenArea, 'left' | 'top' | 'viewportWidth'>;
+/** An area in CSS px of some frame's viewport (width and height may be 0: not in view). */
+export type FrameArea = Pick<ScreenArea, 'left' | 'top' | 'width' | 'height'>;
 
-const MESSAGE_KEY = 'spotterFramePlacement';
+const MESSAGE_KEY = 'frameArea';
 const TOKEN = /^[a-z0-9]{24}$/;
-/** How long the top frame keeps a placement nobody asked for yet, and how long a request waits for one. */
+/** Placements nobody asked for yet are dropped after this long; a request waits this long for its placement. */
 const KEEP_MS = 10_000;
 const WAIT_MS = 3_000;
 
-interface PlacementMessage {
+interface AreaMessage {
   [MESSAGE_KEY]: string;
-  left: number;
-  top: number;
+  area: FrameArea;
 }
 
-const arrived = new Map<string, FramePlacement>();
-const waiting = new Map<string, (placement: FramePlacement) => void>();
+const arrived = new Map<string, ScreenArea>();
+const waiting = new Map<string, (placement: ScreenArea) => void>();
 
-/** In a frame that cannot place itself: sends its position up and returns the token that names it. */
-export function announceFrame(): string {
-  const token = Array.from(crypto.getRandomValues(new Uint8Array(24)), (byte) => (byte % 36).toString(36)).join('');
-  postUp(token, 0, 0);
-  return token;
+/** In the frame that asked: sends its picture's area (in its own viewport) up to its parent. */
+export function postFrameArea(token: string, area: FrameArea): void {
+  const message: AreaMessage = { [MESSAGE_KEY]: token, area };
+  window.parent.postMessage(message, '*');
 }
 
-/** In every frame: passes placements up from child frames; the top frame keeps them. */
-export function relayFramePlacements(): void {
+/** In every frame: moves armed areas from child frames into this frame's viewport and passes them up; the top frame keeps them. */
+export function relayFrameAreas(): void {
   addEventListener('message', (event: MessageEvent) => {
-    const message = placementIn(event.data);
-    if (!message || !event.source) return;
+    const message = areaMessageIn(event.data);
+    if (!message || !event.source || !takeArmedToken(message[MESSAGE_KEY])) return;
     const frame = frameElementOf(event.source as Window);
     if (!frame) return;
-    const box = frame.getBoundingClientRect();
-    const style = getComputedStyle(frame);
-    // The frame's content starts inside its border and padding.
-    const left = message.left + box.left + frame.clientLeft + parseFloat(style.paddingLeft);
-    const top = message.top + box.top + frame.clientTop + parseFloat(style.paddingTop);
+    const area = clipped(moved(message.area, contentBoxOf(frame)), contentBoxOf(frame));
     const token = message[MESSAGE_KEY];
-    if (window !== window.top) return postUp(token, left, top);
-    const placement = { left, top, viewportWidth: innerWidth };
+    if (window !== window.top) return postFrameArea(token, area);
+    const placement = { ...area, viewportWidth: innerWidth };
     const resolve = waiting.get(token);
     if (resolve) return resolve(placement);
     arrived.set(token, placement);
@@ -57,13 +57,14 @@ export function relayFramePlacements(): void {
   });
 }
 
-/** In the top frame: where the frame that announced `token` sits in its viewport; null if that never arrives. */
-export function placementOf(token: string): Promise<FramePlacement | null> {
+/** In the top frame: the area, in its viewport, that the frame which posted `token` gave; null if it does not arrive in time. */
+export function placementOf(token: string): Promise<ScreenArea | null> {
   const placement = arrived.get(token);
   if (placement) {
     arrived.delete(token);
     return Promise.resolve(placement);
   }
+  if (waiting.has(token)) return Promise.resolve(null); // asked twice: the first asker gets it
   return new Promise((resolve) => {
     const timer = setTimeout(() => {
       waiting.delete(token);
@@ -77,24 +78,46 @@ export function placementOf(token: string): Promise<FramePlacement | null> {
   });
 }
 
-function postUp(token: string, left: number, top: number): void {
-  const message: PlacementMessage = { [MESSAGE_KEY]: token, left, top };
-  window.parent.postMessage(message, '*');
+function areaMessageIn(data: unknown): AreaMessage | null {
+  if (typeof data !== 'object' || data === null) return null;
+  const { [MESSAGE_KEY]: token, area } = data as Partial<AreaMessage>;
+  if (typeof token !== 'string' || !TOKEN.test(token) || typeof area !== 'object' || area === null) return null;
+  const { left, top, width, height } = area;
+  if (![left, top, width, height].every(Number.isFinite) || width < 0 || height < 0) return null;
+  return { [MESSAGE_KEY]: token, area: { left, top, width, height } };
 }
 
-function placementIn(data: unknown): PlacementMessage | null {
-  if (typeof data !== 'object' || data === null) return null;
-  const { [MESSAGE_KEY]: token, left, top } = data as Partial<PlacementMessage>;
-  if (typeof token !== 'string' || !TOKEN.test(token)) return null;
-  if (!Number.isFinite(left) || !Number.isFinite(top)) return null;
-  return { [MESSAGE_KEY]: token, left: left!, top: top! };
+/** The frame element's content box (inside its border and padding) in this frame's viewport. */
+function contentBoxOf(frame: HTMLIFrameElement | HTMLFrameElement | HTMLObjectElement): FrameArea {
+  const box = frame.getBoundingClientRect();
+  const style = getComputedStyle(frame);
+  const paddingLeft = parseFloat(style.paddingLeft);
+  const paddingTop = parseFloat(style.paddingTop);
+  return {
+    left: box.left + frame.clientLeft + paddingLeft,
+    top: box.top + frame.clientTop + paddingTop,
+    width: Math.max(0, frame.clientWidth - paddingLeft - parseFloat(style.paddingRight)),
+    height: Math.max(0, frame.clientHeight - paddingTop - parseFloat(style.paddingBottom)),
+  };
+}
+
+const moved = (area: FrameArea, by: FrameArea): FrameArea => ({ ...area, left: area.left + by.left, top: area.top + by.top });
+
+/** The part of `area` inside `box` (0 wide or high where none is). */
+function clipped(area: FrameArea, box: FrameArea): FrameArea {
+  const left = Math.max(area.left, box.left);
+  const top = Math.max(area.top, box.top);
+  const right = Math.min(area.left + area.width, box.left + box.width);
+  const bottom = Math.min(area.top + area.height, box.top + box.height);
+  return { left, top, width: Math.max(0, right - left), height: Math.max(0, bottom - top) };
 }
 
 /** The frame element of this document (shadow roots included) whose window is `source`. */
-function frameElementOf(source: Window): HTMLIFrameElement | HTMLFrameElement | null {
-  const search = (root: Document | ShadowRoot): HTMLIFrameElement | HTMLFrameElement | null => {
+function frameElementOf(source: Window): HTMLIFrameElement | HTMLFrameElement | HTMLObjectElement | null {
+  const search = (root: Document | ShadowRoot): HTMLIFrameElement | HTMLFrameElement | HTMLObjectElement | null => {
     for (const element of root.querySelectorAll('*')) {
-      if ((element.localName === 'iframe' || element.localName === 'frame') && (element as HTMLIFrameElement).contentWindow === source) return element as HTMLIFrameElement;
+      const name = element.localName;
+      if ((name === 'iframe' || name === 'frame' || name === 'object') && (element as HTMLIFrameElement).contentWindow === source) return element as HTMLIFrameElement;
       const shadow = shadowRootOf(element);
       const inner = shadow && search(shadow);
       if (inner) return inner;

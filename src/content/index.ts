@@ -9,7 +9,8 @@ import { ContentCommandSchema, parseMessage, type ContentCommand, type ImageSour
 import { isOwnExtensionPage } from '../shared/senders';
 import { PageImageRegistry } from './collect-images';
 import { findImageTarget, type ClickContext, type ImageTarget } from './find-image';
-import { announceFrame, placementOf, relayFramePlacements } from './frame-placement';
+import { newFrameToken } from '../shared/frame-tokens';
+import { placementOf, postFrameArea, relayFrameAreas } from './frame-placement';
 import { claimFrame } from './one-copy';
 import { ImageOverlay } from './overlay';
 import { screenAreaOf, toImageSource, UncopyablePixels } from './read-pixels';
@@ -42,7 +43,7 @@ function listen(): void {
     { capture: true },
   );
 
-  relayFramePlacements();
+  relayFrameAreas();
 
   browser.runtime.onMessage.addListener((message: unknown, sender: Runtime.MessageSender) => {
     if (!isOwnExtensionPage(sender, self)) return undefined;
@@ -74,6 +75,9 @@ async function handle(command: ContentCommand): Promise<unknown> {
       return [...overlays.values()].map((overlay) => overlay.describe());
     case 'screen-read':
       screenReads.captured();
+      return true;
+    case 'post-frame-area':
+      postFrameArea(command.token, command.area);
       return true;
     case 'frame-placement':
       return placementOf(command.token);
@@ -190,14 +194,15 @@ async function withSourceOf<T>(target: ImageTarget, send: (source: ImageSource |
 
 /**
  * Where the element shows on the screen. A frame inside another site's page cannot see where it
- * sits: it gives its own viewport's box and a token under which the top frame learns the rest.
+ * sits: it gives its own viewport's box and a token, under which the background has that box
+ * placed by the frames above (frame-placement.ts).
  */
 function screenSourceOf(element: Element): ScreenSource | null {
   const area = screenAreaOf(element);
   if (area) return { screen: area };
   if (window === window.top) return null;
   const { left, top, width, height } = element.getBoundingClientRect();
-  return { screen: { left, top, width, height, viewportWidth: innerWidth }, frameToken: announceFrame() };
+  return { screen: { left, top, width, height, viewportWidth: innerWidth }, frameToken: newFrameToken() };
 }
 
 /**

@@ -36,6 +36,9 @@ export type ImageSource = v.InferOutput<typeof ImageSourceSchema>;
 const Coordinate = v.pipe(v.number(), v.finite());
 const Extent = v.pipe(v.number(), v.finite(), v.minValue(1));
 const FrameToken = v.pipe(v.string(), v.regex(/^[a-z0-9]{24}$/));
+const Size = v.pipe(v.number(), v.finite(), v.minValue(0));
+/** A box in CSS px of some frame's viewport. */
+const FrameAreaSchema = v.object({ left: Coordinate, top: Coordinate, width: Size, height: Size });
 
 /** A box in CSS px of the top frame's viewport, with that viewport's width (the capture's scale). */
 export const ScreenAreaSchema = v.object({ left: Coordinate, top: Coordinate, width: Extent, height: Extent, viewportWidth: Extent });
@@ -289,7 +292,9 @@ export const ContentCommandSchema = v.variant('type', [
   v.object({ type: v.literal('describe-overlays') }),
   /** The screen was read for this frame's request: its overlays, hidden meanwhile, may show again. */
   v.object({ type: v.literal('screen-read') }),
-  /** To the top frame: where the frame that announced this token sits in its viewport. */
+  /** To the frame that asked for a screen read under this token, once it is armed everywhere: post the picture's area up. */
+  v.object({ type: v.literal('post-frame-area'), token: FrameToken, area: FrameAreaSchema }),
+  /** To the top frame: that area, moved into its viewport by the frames on the way. */
   v.object({ type: v.literal('frame-placement'), token: FrameToken }),
 ]);
 export type ContentCommand = v.InferOutput<typeof ContentCommandSchema>;
@@ -304,8 +309,9 @@ export const CONTENT_RESULT_SCHEMAS = {
   'screen-area': ScreenAreaSchema,
   'highlight-image': v.boolean(),
   'screen-read': v.boolean(),
-  /** null: no such frame announced itself in time. */
-  'frame-placement': v.nullable(v.object({ left: Coordinate, top: Coordinate, viewportWidth: Extent })),
+  'post-frame-area': v.boolean(),
+  /** null: it did not arrive in time. Cut to the frames' boxes on the way: 0 wide or high where not in view. */
+  'frame-placement': v.nullable(v.object({ ...FrameAreaSchema.entries, viewportWidth: Extent })),
   'describe-overlays': v.array(
     v.object({
       state: v.string(),

@@ -398,6 +398,46 @@ describe.each(E2E_BROWSERS)('Spotter in %s: right-click classify', (browserName)
     await page.waitForFunction(() => (document.getElementById('plain-img') as HTMLImageElement).complete);
   });
 
+  it('a slideshow element keeps ids for its latest 8 pictures, one per picture, so the page does not collect ids for as long as it is open', async () => {
+    const control = await spotter.openExtensionPage('src/popup/popup.html?tabId=none');
+    const tabId = await spotter.tabIdOf(page);
+    const ask = (command: object) =>
+      control.evaluate(async (tab: number, message: object) => {
+        const extension = ((globalThis as unknown as { browser?: typeof chrome }).browser ?? chrome) as typeof chrome;
+        return extension.tabs.sendMessage(tab, message, { frameId: 0 }).then((result: unknown) => ({ ok: true as const, result }), (error: Error) => ({ ok: false as const, message: error.message }));
+      }, tabId, command);
+    // Each picture at an address of its own (the server ignores the query), as a slideshow's would be.
+    const show = (slide: number) =>
+      page.evaluate(async (src: string) => {
+        let slideshow = document.getElementById('slideshow') as HTMLImageElement | null;
+        if (!slideshow) document.body.append((slideshow = Object.assign(document.createElement('img'), { id: 'slideshow', width: 200, height: 150 })));
+        slideshow.src = src;
+        await slideshow.decode();
+      }, `/photos/imagenet_n04146614_school_bus.jpg?slide=${slide}`);
+    const slideIds: string[] = [];
+    for (let slide = 0; slide < 10; slide++) {
+      await show(slide);
+      const reply = await ask({ type: 'collect-images' });
+      const listed = (reply.ok ? (reply.result as { images: { imageId: string; url: string }[] }).images : []).find((image) => image.url.endsWith(`?slide=${slide}`));
+      expect(listed, JSON.stringify(reply)).toBeDefined();
+      slideIds.push(listed!.imageId);
+    }
+    expect(new Set(slideIds).size).toBe(10);
+    // A picture that comes back gets its id back (an open card for it keeps working).
+    await show(5);
+    const again = await ask({ type: 'collect-images' });
+    expect(again.ok && (again.result as { images: { imageId: string; url: string }[] }).images.find((image) => image.url.endsWith('?slide=5'))?.imageId).toBe(slideIds[5]);
+    // The latest 8 still name their own pictures; the 2 before them are gone, with the popup's message.
+    for (const [slide, imageId] of slideIds.entries()) {
+      const reply = await ask({ type: 'resolve-image', imageId });
+      if (slide >= 2) expect(reply, `slide ${slide}`).toMatchObject({ ok: true, result: { url: expect.stringMatching(new RegExp(`\\?slide=${slide}$`)) } });
+      else expect(reply, `slide ${slide}`).toMatchObject({ ok: false, message: expect.stringContaining('That image is no longer on the page') });
+    }
+    await page.evaluate(() => document.getElementById('slideshow')?.remove());
+    await control.close();
+    await page.bringToFront();
+  });
+
   it('a navigation in the tab starts the popup grid over', async () => {
     const popup = await openPopupFor(spotter, page);
     const pandaCard = '.card[data-url$="/photos/imagenet_n02510455_giant_panda.jpg"]';
@@ -569,6 +609,31 @@ describe.each(E2E_BROWSERS)('Spotter in %s: right-click classify', (browserName)
     expect(overlay!.error, JSON.stringify(overlay)).toBeNull();
     expect(overlay!.labels[0]?.label, JSON.stringify(overlay)).toBe('banana');
     await control.close();
+    await page.evaluate(() => document.getElementById('outer-frame')?.remove());
+  });
+
+  // The relay moves only areas whose token the background armed for a read the user asked for:
+  // otherwise a page could post one from a frame of its own and see whether Spotter passes it on.
+  it('a page cannot use the frames relay to tell that Spotter is installed', async () => {
+    await page.evaluate((src: string) => {
+      (window as unknown as { relayed: unknown[] }).relayed = [];
+      addEventListener('message', (event) => {
+        if (typeof event.data === 'object' && event.data && 'frameArea' in event.data) (window as unknown as { relayed: unknown[] }).relayed.push(event.data);
+      });
+      const frame = Object.assign(document.createElement('iframe'), { id: 'outer-frame', src, width: 420, height: 330 });
+      document.body.prepend(frame);
+      return new Promise((resolve) => frame.addEventListener('load', resolve, { once: true }));
+    }, `${cdn.origin}/outer-frame.html`);
+    let inner = page.frames().find((frame) => frame.url().endsWith('/canvas-frame.html'));
+    for (let tries = 0; !inner && tries < 50; tries++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      inner = page.frames().find((frame) => frame.url().endsWith('/canvas-frame.html'));
+    }
+    // The inner page itself (the page's site, two frames down) posts what Spotter's frames would.
+    await inner!.waitForFunction(() => document.body?.dataset.drawn === '1');
+    await inner!.evaluate(() => parent.postMessage({ frameArea: 'abcdefghijklmnopqrstuvwx', area: { left: 0, top: 0, width: 10, height: 10 } }, '*'));
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    expect(await page.evaluate(() => (window as unknown as { relayed: unknown[] }).relayed)).toEqual([]);
     await page.evaluate(() => document.getElementById('outer-frame')?.remove());
   });
 

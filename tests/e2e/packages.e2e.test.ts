@@ -44,6 +44,18 @@ describe('the Firefox build', () => {
   });
 });
 
+describe('both builds', () => {
+  // The content script is bundled by crxjs on its own, past the transform that takes Preact's
+  // innerHTML path out of the other scripts (scripts/vite-no-inner-html.ts).
+  it.each(['chrome', 'firefox'])('%s: no script assigns markup to innerHTML, the content script included', (browser) => {
+    const dist = path.join(DIST, browser);
+    const scripts = (readdirSync(dist, { recursive: true }) as string[]).filter((f) => f.endsWith('.js'));
+    const content = readFileSync(path.join(dist, 'src', 'content', 'index.js'), 'utf8');
+    expect(content).toContain('dangerouslySetInnerHTML is disabled in Spotter');
+    for (const script of scripts) expect(readFileSync(path.join(dist, script), 'utf8'), script).not.toMatch(/[\w$]+\.innerHTML=[\w$]+\.__html/);
+  });
+});
+
 const zipEntries = (file: string) =>
   execFileSync('unzip', ['-Z1', file], { encoding: 'utf8' })
     .split('\n')
