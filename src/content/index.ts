@@ -5,11 +5,11 @@
 import browser, { type Runtime } from 'webextension-polyfill';
 import { ask } from '../shared/client';
 import { SpotterError, toErrorInfo } from '../shared/errors';
+import { newFrameToken } from '../shared/frame-tokens';
 import { ContentCommandSchema, parseMessage, type ContentCommand, type ImageSource, type ScreenArea, type ScreenSource } from '../shared/protocol';
 import { isOwnExtensionPage } from '../shared/senders';
 import { PageImageRegistry } from './collect-images';
 import { findImageTarget, type ClickContext, type ImageTarget } from './find-image';
-import { newFrameToken } from '../shared/frame-tokens';
 import { placementOf, postFrameArea, relayFrameAreas } from './frame-placement';
 import { claimFrame } from './one-copy';
 import { ImageOverlay } from './overlay';

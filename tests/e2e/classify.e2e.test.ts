@@ -65,12 +65,20 @@ describe.each(E2E_BROWSERS)('Spotter in %s: right-click classify', (browserName)
       // A frame of the other site showing a picture from the page's own site.
       if (url.pathname === '/cross-site-frame.html') return { status: 200, type: 'text/html', body: `<!doctype html><body style="margin:0"><img src="${site.origin}/photos/coral_grace_hopper.jpg" style="width:280px;height:210px;display:block" alt="in another site's frame">` };
       // A frame of the other site holding, lower down, a frame of the page's site (with a canvas).
-      if (url.pathname === '/outer-frame.html') return { status: 200, type: 'text/html', body: `<!doctype html><body style="margin:0;padding:30px 0 0 50px"><iframe id="inner" src="${site.origin}/canvas-frame.html" width="300" height="230" style="border:4px solid #888;padding:6px"></iframe>` };
+      if (url.pathname === '/outer-frame.html') {
+        const inner = url.searchParams.get('inner') === 'quadrants' ? 'quadrants-frame.html' : 'canvas-frame.html';
+        return { status: 200, type: 'text/html', body: `<!doctype html><body style="margin:0;padding:30px 0 0 50px"><iframe id="inner" src="${site.origin}/${inner}" width="300" height="230" style="border:4px solid #888;padding:6px"></iframe>` };
+      }
       return undefined;
     }, '127.0.0.2');
     site = await startServer((url) => {
       if (url.pathname === '/page.html') return { status: 200, type: 'text/html', body: fixturePage(cdn.origin), headers: { 'set-cookie': 'site-session=1; Path=/' } };
       if (url.pathname === '/frame.html') return { status: 200, type: 'text/html', body: FRAME_PAGE };
+      // Four coloured quadrants on a canvas that another site's picture (drawn out of view) taints.
+      if (url.pathname === '/quadrants-frame.html') {
+        const draw = `const c = document.querySelector('canvas').getContext('2d'); [['#e00000', 0, 0], ['#00c000', 80, 0], ['#0000e0', 0, 80], ['#e0e000', 80, 80]].forEach(([colour, x, y]) => { c.fillStyle = colour; c.fillRect(x, y, 80, 80); }); const i = new Image(); i.onload = () => { c.drawImage(i, -1000, -1000); document.body.dataset.drawn = '1'; }; i.src = '${cdn.origin}/photos/imagenet_n07753592_banana.jpg';`;
+        return { status: 200, type: 'text/html', body: `<!doctype html><body style="margin:0;background:#fff"><canvas width="160" height="160" style="display:block;margin:12px 0 0 8px"></canvas><script>${draw}</script>` };
+      }
       // A canvas showing the other site's banana, drawn without CORS: no one may copy its pixels.
       if (url.pathname === '/canvas-frame.html') {
         const draw = `const i = new Image(); i.onload = () => { document.querySelector('canvas').getContext('2d').drawImage(i, 0, 0, 280, 210); document.body.dataset.drawn = '1'; }; i.src = '${cdn.origin}/photos/imagenet_n07753592_banana.jpg';`;
@@ -415,18 +423,20 @@ describe.each(E2E_BROWSERS)('Spotter in %s: right-click classify', (browserName)
         await slideshow.decode();
       }, `/photos/imagenet_n04146614_school_bus.jpg?slide=${slide}`);
     const slideIds: string[] = [];
+    const listedId = async (slide: number) => {
+      const reply = await ask({ type: 'collect-images' });
+      return (reply.ok ? (reply.result as { images: { imageId: string; url: string }[] }).images : []).find((image) => image.url.endsWith(`?slide=${slide}`))?.imageId;
+    };
     for (let slide = 0; slide < 10; slide++) {
       await show(slide);
-      const reply = await ask({ type: 'collect-images' });
-      const listed = (reply.ok ? (reply.result as { images: { imageId: string; url: string }[] }).images : []).find((image) => image.url.endsWith(`?slide=${slide}`));
-      expect(listed, JSON.stringify(reply)).toBeDefined();
-      slideIds.push(listed!.imageId);
+      // As the popup does, collect until the picture shows (layout may follow the decode by a frame).
+      await expect.poll(() => listedId(slide), { timeout: 5_000 }).toBeDefined();
+      slideIds.push((await listedId(slide))!);
     }
     expect(new Set(slideIds).size).toBe(10);
     // A picture that comes back gets its id back (an open card for it keeps working).
     await show(5);
-    const again = await ask({ type: 'collect-images' });
-    expect(again.ok && (again.result as { images: { imageId: string; url: string }[] }).images.find((image) => image.url.endsWith('?slide=5'))?.imageId).toBe(slideIds[5]);
+    await expect.poll(() => listedId(5), { timeout: 5_000 }).toBe(slideIds[5]);
     // The latest 8 still name their own pictures; the 2 before them are gone, with the popup's message.
     for (const [slide, imageId] of slideIds.entries()) {
       const reply = await ask({ type: 'resolve-image', imageId });
@@ -612,6 +622,46 @@ describe.each(E2E_BROWSERS)('Spotter in %s: right-click classify', (browserName)
     await page.evaluate(() => document.getElementById('outer-frame')?.remove());
   });
 
+  it('"Label as" on a canvas two cross-site frames deep keeps that canvas to the pixel, no border or page around it', async () => {
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await page.evaluate((src: string) => {
+      const frame = Object.assign(document.createElement('iframe'), { id: 'outer-frame', src, width: 420, height: 330 });
+      frame.style.cssText = 'border: 3px solid #444; padding: 5px; margin-left: 60px';
+      document.body.prepend(frame);
+      return new Promise((resolve) => frame.addEventListener('load', resolve, { once: true }));
+    }, `${cdn.origin}/outer-frame.html?inner=quadrants`);
+    const control = await spotter.openExtensionPage('src/popup/popup.html?tabId=none');
+    const tabId = await spotter.tabIdOf(page);
+    const frameId = await control.evaluate(async (tab: number) => {
+      const extension = ((globalThis as unknown as { browser?: typeof chrome }).browser ?? chrome) as typeof chrome;
+      for (;;) {
+        const frames = await extension.scripting.executeScript({ target: { tabId: tab, allFrames: true }, func: () => location.pathname === '/quadrants-frame.html' && document.body?.dataset.drawn === '1' });
+        const frame = frames.find((result) => result.result === true);
+        if (frame) return frame.frameId;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    }, tabId);
+    await page.bringToFront();
+    await spotter.chooseMenuItem(page, '#outer-frame', { frameId, menuItemId: 'spotter-label:quadrants' });
+    const dataset = async () => (await askFrom<{ labels: { label: string; examples: { thumbnail: string }[] }[] }>(control, { type: 'list-dataset' })).result.labels;
+    await expect.poll(async () => (await dataset()).some((group) => group.label === 'quadrants'), { timeout: 30_000 }).toBe(true);
+    const thumbnail = (await dataset()).find((group) => group.label === 'quadrants')!.examples[0]!.thumbnail;
+    // The thumbnail is the whole (square) picture kept: each corner must show its quadrant's colour,
+    // 3 % in from the edge; a picture moved by a frame's border or padding (4-10 px of 160) shows white there.
+    const corners = await control.evaluate(async (url: string) => {
+      const bitmap = await createImageBitmap(await (await fetch(url)).blob());
+      const context = new OffscreenCanvas(bitmap.width, bitmap.height).getContext('2d')!;
+      context.drawImage(bitmap, 0, 0);
+      const at = (fx: number, fy: number) => Array.from(context.getImageData(Math.round(fx * (bitmap.width - 1)), Math.round(fy * (bitmap.height - 1)), 1, 1).data.slice(0, 3));
+      return [at(0.03, 0.03), at(0.97, 0.03), at(0.03, 0.97), at(0.97, 0.97)];
+    }, thumbnail);
+    const expected = [[224, 0, 0], [0, 192, 0], [0, 0, 224], [224, 224, 0]];
+    corners.forEach((rgb, corner) => rgb.forEach((value, channel) => expect(Math.abs(value - expected[corner]![channel]!), `corner ${corner}: ${rgb}`).toBeLessThan(48)));
+    expect(await askFrom(control, { type: 'delete-label', label: 'quadrants' })).toMatchObject({ ok: true, result: { deleted: 1 } });
+    await control.close();
+    await page.evaluate(() => document.getElementById('outer-frame')?.remove());
+  });
+
   // The relay moves only areas whose token the background armed for a read the user asked for:
   // otherwise a page could post one from a frame of its own and see whether Spotter passes it on.
   it('a page cannot use the frames relay to tell that Spotter is installed', async () => {
@@ -656,7 +706,7 @@ describe.each(E2E_BROWSERS)('Spotter in %s: right-click classify', (browserName)
 
   it('the servers saw only the page and the images', () => {
     for (const request of cdn.requests) expect(request).toMatch(/^\/(visit\.html|cross-site-frame\.html|outer-frame\.html|favicon\.ico|photos\/[\w.-]+\.jpg)$/);
-    for (const request of site.requests) expect(request).toMatch(/^\/(page\.html|frame\.html|canvas-frame\.html|favicon\.ico|not-an-image\.jpg|photos\/[\w.-]+\.jpg)$/);
+    for (const request of site.requests) expect(request).toMatch(/^\/(page\.html|frame\.html|canvas-frame\.html|quadrants-frame\.html|favicon\.ico|not-an-image\.jpg|photos\/[\w.-]+\.jpg)$/);
   });
 
   // Firefox has neither a service worker nor an offscreen document: these are Chrome's alone.
