@@ -58,6 +58,36 @@ describe.each(E2E_BROWSERS)('Spotter in %s: right-click classify', (browserName)
     await expect.poll(() => spotter.overlays(page).then((o) => o.length)).toBe(0);
   }
 
+  /**
+   * Puts two frames of other sites at the top of the page: #outer-frame (127.0.0.2, with a border
+   * and padding, moved right) holding a frame of the page's site (border and padding of its own)
+   * whose page is `inner`; resolves to that inner frame's id once its canvas is drawn and its
+   * content script runs. `control`: a Spotter page to use the extension APIs from.
+   */
+  async function addNestedFrames(control: Page, inner: 'canvas' | 'quadrants'): Promise<number> {
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await page.evaluate((src: string) => {
+      const frame = Object.assign(document.createElement('iframe'), { id: 'outer-frame', src, width: 420, height: 330 });
+      frame.style.cssText = 'border: 3px solid #444; padding: 5px; margin-left: 60px';
+      document.body.prepend(frame);
+      return new Promise((resolve) => frame.addEventListener('load', resolve, { once: true }));
+    }, `${cdn.origin}/outer-frame.html?inner=${inner}`);
+    return control.evaluate(
+      async (tab: number, pathname: string) => {
+        const extension = ((globalThis as unknown as { browser?: typeof chrome }).browser ?? chrome) as typeof chrome;
+        for (;;) {
+          // Where the content script runs (document_idle) and the canvas is drawn.
+          const frames = await extension.scripting.executeScript({ target: { tabId: tab, allFrames: true }, func: (path: string) => location.pathname === path && document.body?.dataset.drawn === '1', args: [pathname] });
+          const frame = frames.find((result) => result.result === true);
+          if (frame) return frame.frameId;
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+      },
+      await spotter.tabIdOf(page),
+      `/${inner}-frame.html`,
+    );
+  }
+
   beforeAll(async () => {
     // Another site (127.0.0.2), which sets a cookie of its own when visited.
     cdn = await startServer((url) => {
@@ -66,7 +96,7 @@ describe.each(E2E_BROWSERS)('Spotter in %s: right-click classify', (browserName)
       if (url.pathname === '/cross-site-frame.html') return { status: 200, type: 'text/html', body: `<!doctype html><body style="margin:0"><img src="${site.origin}/photos/coral_grace_hopper.jpg" style="width:280px;height:210px;display:block" alt="in another site's frame">` };
       // A frame of the other site holding, lower down, a frame of the page's site (with a canvas).
       if (url.pathname === '/outer-frame.html') {
-        const inner = url.searchParams.get('inner') === 'quadrants' ? 'quadrants-frame.html' : 'canvas-frame.html';
+        const inner = url.searchParams.get('inner') === 'quadrants' ? 'quadrants-frame.html' : 'canvas-frame.html'; // nothing else is served
         return { status: 200, type: 'text/html', body: `<!doctype html><body style="margin:0;padding:30px 0 0 50px"><iframe id="inner" src="${site.origin}/${inner}" width="300" height="230" style="border:4px solid #888;padding:6px"></iframe>` };
       }
       return undefined;
@@ -588,25 +618,9 @@ describe.each(E2E_BROWSERS)('Spotter in %s: right-click classify', (browserName)
   // hops: page (127.0.0.1) > frame of 127.0.0.2, moved by padding > frame of 127.0.0.1, with a
   // border and padding of its own > a canvas no one may copy.
   it("reads a canvas from the screen inside frames of other sites, placed through the frames' own scripts", async () => {
-    await page.evaluate(() => window.scrollTo(0, 0));
-    await page.evaluate((src: string) => {
-      const frame = Object.assign(document.createElement('iframe'), { id: 'outer-frame', src, width: 420, height: 330 });
-      frame.style.cssText = 'border: 3px solid #444; padding: 5px; margin-left: 60px';
-      document.body.prepend(frame);
-      return new Promise((resolve) => frame.addEventListener('load', resolve, { once: true }));
-    }, `${cdn.origin}/outer-frame.html`);
     const control = await spotter.openExtensionPage('src/popup/popup.html?tabId=none');
     const tabId = await spotter.tabIdOf(page);
-    // The inner frame, once its content script runs (document_idle) and its canvas is drawn.
-    const frameId = await control.evaluate(async (tab: number) => {
-      const extension = ((globalThis as unknown as { browser?: typeof chrome }).browser ?? chrome) as typeof chrome;
-      for (;;) {
-        const frames = await extension.scripting.executeScript({ target: { tabId: tab, allFrames: true }, func: () => location.pathname === '/canvas-frame.html' && document.body?.dataset.drawn === '1' });
-        const frame = frames.find((result) => result.result === true);
-        if (frame) return frame.frameId;
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
-    }, tabId);
+    const frameId = await addNestedFrames(control, 'canvas');
     await page.bringToFront();
     await spotter.chooseMenuItem(page, '#outer-frame', { frameId });
     const frameOverlays = () =>
@@ -623,24 +637,8 @@ describe.each(E2E_BROWSERS)('Spotter in %s: right-click classify', (browserName)
   });
 
   it('"Label as" on a canvas two cross-site frames deep keeps that canvas to the pixel, no border or page around it', async () => {
-    await page.evaluate(() => window.scrollTo(0, 0));
-    await page.evaluate((src: string) => {
-      const frame = Object.assign(document.createElement('iframe'), { id: 'outer-frame', src, width: 420, height: 330 });
-      frame.style.cssText = 'border: 3px solid #444; padding: 5px; margin-left: 60px';
-      document.body.prepend(frame);
-      return new Promise((resolve) => frame.addEventListener('load', resolve, { once: true }));
-    }, `${cdn.origin}/outer-frame.html?inner=quadrants`);
     const control = await spotter.openExtensionPage('src/popup/popup.html?tabId=none');
-    const tabId = await spotter.tabIdOf(page);
-    const frameId = await control.evaluate(async (tab: number) => {
-      const extension = ((globalThis as unknown as { browser?: typeof chrome }).browser ?? chrome) as typeof chrome;
-      for (;;) {
-        const frames = await extension.scripting.executeScript({ target: { tabId: tab, allFrames: true }, func: () => location.pathname === '/quadrants-frame.html' && document.body?.dataset.drawn === '1' });
-        const frame = frames.find((result) => result.result === true);
-        if (frame) return frame.frameId;
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
-    }, tabId);
+    const frameId = await addNestedFrames(control, 'quadrants');
     await page.bringToFront();
     await spotter.chooseMenuItem(page, '#outer-frame', { frameId, menuItemId: 'spotter-label:quadrants' });
     const dataset = async () => (await askFrom<{ labels: { label: string; examples: { thumbnail: string }[] }[] }>(control, { type: 'list-dataset' })).result.labels;
@@ -665,15 +663,16 @@ describe.each(E2E_BROWSERS)('Spotter in %s: right-click classify', (browserName)
   // The relay moves only areas whose token the background armed for a read the user asked for:
   // otherwise a page could post one from a frame of its own and see whether Spotter passes it on.
   it('a page cannot use the frames relay to tell that Spotter is installed', async () => {
-    await page.evaluate((src: string) => {
+    await page.evaluate(() => {
       (window as unknown as { relayed: unknown[] }).relayed = [];
       addEventListener('message', (event) => {
         if (typeof event.data === 'object' && event.data && 'frameArea' in event.data) (window as unknown as { relayed: unknown[] }).relayed.push(event.data);
       });
-      const frame = Object.assign(document.createElement('iframe'), { id: 'outer-frame', src, width: 420, height: 330 });
-      document.body.prepend(frame);
-      return new Promise((resolve) => frame.addEventListener('load', resolve, { once: true }));
-    }, `${cdn.origin}/outer-frame.html`);
+    });
+    const control = await spotter.openExtensionPage('src/popup/popup.html?tabId=none');
+    await addNestedFrames(control, 'canvas');
+    await control.close();
+    await page.bringToFront();
     let inner = page.frames().find((frame) => frame.url().endsWith('/canvas-frame.html'));
     for (let tries = 0; !inner && tries < 50; tries++) {
       await new Promise((resolve) => setTimeout(resolve, 100));
