@@ -65,6 +65,8 @@ describe.each(E2E_BROWSERS)('Spotter in %s: right-click classify', (browserName)
    * content script runs. `control`: a Spotter page to use the extension APIs from.
    */
   async function addNestedFrames(control: Page, inner: 'canvas' | 'quadrants'): Promise<number> {
+    // Loaded in the tab in front: Chromium lays out and hit-tests frames of a tab behind only later.
+    await page.bringToFront();
     await page.evaluate(() => window.scrollTo(0, 0));
     await page.evaluate((src: string) => {
       const frame = Object.assign(document.createElement('iframe'), { id: 'outer-frame', src, width: 420, height: 330 });
@@ -76,10 +78,11 @@ describe.each(E2E_BROWSERS)('Spotter in %s: right-click classify', (browserName)
       async (tab: number, pathname: string) => {
         const extension = ((globalThis as unknown as { browser?: typeof chrome }).browser ?? chrome) as typeof chrome;
         for (;;) {
-          // Where the content script runs (document_idle) and the canvas is drawn.
           const frames = await extension.scripting.executeScript({ target: { tabId: tab, allFrames: true }, func: (path: string) => location.pathname === path && document.body?.dataset.drawn === '1', args: [pathname] });
           const frame = frames.find((result) => result.result === true);
-          if (frame) return frame.frameId;
+          // Drawn, and Spotter's content script listens there (it may run after this injection, both at document_idle).
+          const listening = frame && (await extension.tabs.sendMessage(tab, { type: 'describe-overlays' }, { frameId: frame.frameId }).then(() => true, () => false));
+          if (frame && listening) return frame.frameId;
           await new Promise((resolve) => setTimeout(resolve, 100));
         }
       },
