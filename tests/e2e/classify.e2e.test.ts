@@ -452,8 +452,12 @@ describe.each(E2E_BROWSERS)('Spotter in %s: right-click classify', (browserName)
       page.evaluate(async (src: string) => {
         let slideshow = document.getElementById('slideshow') as HTMLImageElement | null;
         if (!slideshow) document.body.append((slideshow = Object.assign(document.createElement('img'), { id: 'slideshow', width: 200, height: 150 })));
-        slideshow.src = src;
-        await slideshow.decode();
+        // Its load event, not decode(): Firefox's decode() now and then rejects a request just made ("Invalid image request").
+        await new Promise((resolve, reject) => {
+          slideshow!.onload = resolve;
+          slideshow!.onerror = reject;
+          slideshow!.src = src;
+        });
       }, `/photos/imagenet_n04146614_school_bus.jpg?slide=${slide}`);
     const slideIds: string[] = [];
     const listedId = async (slide: number) => {
