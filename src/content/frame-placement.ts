@@ -14,10 +14,8 @@
  */
 import { takeArmedToken } from '../shared/frame-tokens';
 import type { ScreenArea } from '../shared/protocol';
+import { contentBoxOf, type FrameArea } from './frame-box';
 import { shadowRootOf } from './shadow-roots';
-
-/** An area in CSS px of some frame's viewport (width and height may be 0: not in view). */
-export type FrameArea = Pick<ScreenArea, 'left' | 'top' | 'width' | 'height'>;
 
 const MESSAGE_KEY = 'frameArea';
 const TOKEN = /^[a-z0-9]{24}$/;
@@ -46,7 +44,8 @@ export function relayFrameAreas(): void {
     if (!message || !event.source || !takeArmedToken(message[MESSAGE_KEY])) return;
     const frame = frameElementOf(event.source as Window);
     if (!frame) return;
-    const area = clipped(moved(message.area, contentBoxOf(frame)), contentBoxOf(frame));
+    const frameBox = contentBoxOf(frame);
+    const area = clipped(moved(message.area, frameBox), frameBox);
     const token = message[MESSAGE_KEY];
     if (window !== window.top) return postFrameArea(token, area);
     const placement = { ...area, viewportWidth: innerWidth };
@@ -85,20 +84,6 @@ function areaMessageIn(data: unknown): AreaMessage | null {
   const { left, top, width, height } = area;
   if (![left, top, width, height].every(Number.isFinite) || width < 0 || height < 0) return null;
   return { [MESSAGE_KEY]: token, area: { left, top, width, height } };
-}
-
-/** The frame element's content box (inside its border and padding) in this frame's viewport. */
-function contentBoxOf(frame: HTMLIFrameElement | HTMLFrameElement | HTMLObjectElement): FrameArea {
-  const box = frame.getBoundingClientRect();
-  const style = getComputedStyle(frame);
-  const paddingLeft = parseFloat(style.paddingLeft);
-  const paddingTop = parseFloat(style.paddingTop);
-  return {
-    left: box.left + frame.clientLeft + paddingLeft,
-    top: box.top + frame.clientTop + paddingTop,
-    width: Math.max(0, frame.clientWidth - paddingLeft - parseFloat(style.paddingRight)),
-    height: Math.max(0, frame.clientHeight - paddingTop - parseFloat(style.paddingBottom)),
-  };
 }
 
 const moved = (area: FrameArea, by: FrameArea): FrameArea => ({ ...area, left: area.left + by.left, top: area.top + by.top });

@@ -3,6 +3,7 @@ import { MAX_IMAGE_BYTES, MAX_IMAGE_URL_LENGTH, type ImageSource, type ScreenAre
 import { decodeSize } from '../shared/image-size';
 import { isFlat } from '../shared/flat-colour';
 import { asImageBlob, readAsDataUrl } from './data-url';
+import { contentBoxOf } from './frame-box';
 import type { ImageTarget } from './find-image';
 import { drawingDataUrl } from './svg-drawing';
 
@@ -77,11 +78,9 @@ export function screenAreaOf(element: Element): ScreenArea | null {
     while (view && view !== view.top) {
       const frame = view.frameElement;
       if (!frame) return null; // cross-origin parent
-      const frameBox = frame.getBoundingClientRect();
-      const frameStyle = view.parent.getComputedStyle(frame);
-      // The frame's content starts inside its border and padding.
-      left += frameBox.left + frame.clientLeft + parseFloat(frameStyle.paddingLeft);
-      top += frameBox.top + frame.clientTop + parseFloat(frameStyle.paddingTop);
+      const frameBox = contentBoxOf(frame);
+      left += frameBox.left;
+      top += frameBox.top;
       view = view.parent;
     }
   } catch {

@@ -59,12 +59,13 @@ describe.each(E2E_BROWSERS)('Spotter in %s: right-click classify', (browserName)
   }
 
   /**
-   * Puts two frames of other sites at the top of the page: #outer-frame (127.0.0.2, with a border
-   * and padding, moved right) holding a frame of the page's site (border and padding of its own)
-   * whose page is `inner`; resolves to that inner frame's id once its canvas is drawn and its
-   * content script runs. `control`: a Spotter page to use the extension APIs from.
+   * Puts two nested frames at the top of the page: #outer-frame (from `outer`: by default the
+   * other site, 127.0.0.2; with a border and padding, moved right) holding a frame of the page's
+   * site (border and padding of its own) whose page is `inner`; resolves to that inner frame's id
+   * once its canvas is drawn and its content script runs. `control`: a Spotter page to use the
+   * extension APIs from.
    */
-  async function addNestedFrames(control: Page, inner: 'canvas' | 'quadrants'): Promise<number> {
+  async function addNestedFrames(control: Page, inner: 'canvas' | 'quadrants', outer: FixtureServer = cdn): Promise<number> {
     // Loaded in the tab in front: Chromium lays out and hit-tests frames of a tab behind only later.
     await page.bringToFront();
     await page.evaluate(() => window.scrollTo(0, 0));
@@ -73,7 +74,7 @@ describe.each(E2E_BROWSERS)('Spotter in %s: right-click classify', (browserName)
       frame.style.cssText = 'border: 3px solid #444; padding: 5px; margin-left: 60px';
       document.body.prepend(frame);
       return new Promise((resolve) => frame.addEventListener('load', resolve, { once: true }));
-    }, `${cdn.origin}/outer-frame.html?inner=${inner}`);
+    }, `${outer.origin}/outer-frame.html?inner=${inner}`);
     return control.evaluate(
       async (tab: number, pathname: string) => {
         const extension = ((globalThis as unknown as { browser?: typeof chrome }).browser ?? chrome) as typeof chrome;
@@ -91,6 +92,12 @@ describe.each(E2E_BROWSERS)('Spotter in %s: right-click classify', (browserName)
     );
   }
 
+  /** A frame page holding, lower down, a frame of the page's site (with a canvas). */
+  function outerFrame(url: URL) {
+    const inner = url.searchParams.get('inner') === 'quadrants' ? 'quadrants-frame.html' : 'canvas-frame.html'; // nothing else is served
+    return { status: 200, type: 'text/html', body: `<!doctype html><body style="margin:0;padding:30px 0 0 50px"><iframe id="inner" src="${site.origin}/${inner}" width="300" height="230" style="border:4px solid #888;padding:6px"></iframe>` };
+  }
+
   beforeAll(async () => {
     // Another site (127.0.0.2), which sets a cookie of its own when visited.
     cdn = await startServer((url) => {
@@ -98,15 +105,14 @@ describe.each(E2E_BROWSERS)('Spotter in %s: right-click classify', (browserName)
       // A frame of the other site showing a picture from the page's own site.
       if (url.pathname === '/cross-site-frame.html') return { status: 200, type: 'text/html', body: `<!doctype html><body style="margin:0"><img src="${site.origin}/photos/coral_grace_hopper.jpg" style="width:280px;height:210px;display:block" alt="in another site's frame">` };
       // A frame of the other site holding, lower down, a frame of the page's site (with a canvas).
-      if (url.pathname === '/outer-frame.html') {
-        const inner = url.searchParams.get('inner') === 'quadrants' ? 'quadrants-frame.html' : 'canvas-frame.html'; // nothing else is served
-        return { status: 200, type: 'text/html', body: `<!doctype html><body style="margin:0;padding:30px 0 0 50px"><iframe id="inner" src="${site.origin}/${inner}" width="300" height="230" style="border:4px solid #888;padding:6px"></iframe>` };
-      }
+      if (url.pathname === '/outer-frame.html') return outerFrame(url);
       return undefined;
     }, '127.0.0.2');
     site = await startServer((url) => {
       if (url.pathname === '/page.html') return { status: 200, type: 'text/html', body: fixturePage(cdn.origin), headers: { 'set-cookie': 'site-session=1; Path=/' } };
       if (url.pathname === '/frame.html') return { status: 200, type: 'text/html', body: FRAME_PAGE };
+      // The same two frames, both of the page's site.
+      if (url.pathname === '/outer-frame.html') return outerFrame(url);
       // Four coloured quadrants on a canvas that another site's picture (drawn out of view) taints.
       if (url.pathname === '/quadrants-frame.html') {
         const draw = `const c = document.querySelector('canvas').getContext('2d'); [['#e00000', 0, 0], ['#00c000', 80, 0], ['#0000e0', 0, 80], ['#e0e000', 80, 80]].forEach(([colour, x, y]) => { c.fillStyle = colour; c.fillRect(x, y, 80, 80); }); const i = new Image(); i.onload = () => { c.drawImage(i, -1000, -1000); document.body.dataset.drawn = '1'; }; i.src = '${cdn.origin}/photos/imagenet_n07753592_banana.jpg';`;
@@ -643,9 +649,14 @@ describe.each(E2E_BROWSERS)('Spotter in %s: right-click classify', (browserName)
     await page.evaluate(() => document.getElementById('outer-frame')?.remove());
   });
 
-  it('"Label as" on a canvas two cross-site frames deep keeps that canvas to the pixel, no border or page around it', async () => {
+  // Frames of other sites are placed by the relay (frame-placement.ts), frames of the page's own
+  // site by the content script walking up their frame elements (read-pixels.ts screenAreaOf).
+  it.each([
+    ['two cross-site frames deep', () => cdn],
+    ['two same-site frames deep', () => site],
+  ])('"Label as" on a canvas %s keeps that canvas to the pixel, no border or page around it', async (_where, outerSite) => {
     const control = await spotter.openExtensionPage('src/popup/popup.html?tabId=none');
-    const frameId = await addNestedFrames(control, 'quadrants');
+    const frameId = await addNestedFrames(control, 'quadrants', outerSite());
     await page.bringToFront();
     await spotter.chooseMenuItem(page, '#outer-frame', { frameId, menuItemId: 'spotter-label:quadrants' });
     const dataset = async () => (await askFrom<{ labels: { label: string; examples: { thumbnail: string }[] }[] }>(control, { type: 'list-dataset' })).result.labels;
@@ -712,7 +723,7 @@ describe.each(E2E_BROWSERS)('Spotter in %s: right-click classify', (browserName)
 
   it('the servers saw only the page and the images', () => {
     for (const request of cdn.requests) expect(request).toMatch(/^\/(visit\.html|cross-site-frame\.html|outer-frame\.html|favicon\.ico|photos\/[\w.-]+\.jpg)$/);
-    for (const request of site.requests) expect(request).toMatch(/^\/(page\.html|frame\.html|canvas-frame\.html|quadrants-frame\.html|favicon\.ico|not-an-image\.jpg|photos\/[\w.-]+\.jpg)$/);
+    for (const request of site.requests) expect(request).toMatch(/^\/(page\.html|frame\.html|outer-frame\.html|canvas-frame\.html|quadrants-frame\.html|favicon\.ico|not-an-image\.jpg|photos\/[\w.-]+\.jpg)$/);
   });
 
   // Firefox has neither a service worker nor an offscreen document: these are Chrome's alone.
