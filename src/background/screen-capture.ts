@@ -76,6 +76,7 @@ async function inTopViewport({ screen, frameToken }: ScreenSource, tabId: number
   }
   const placement = v.parse(CONTENT_RESULT_SCHEMAS['frame-placement'], await sendToContentScript(tabId, 0, { type: 'frame-placement', token: frameToken }).catch(() => null));
   if (!placement) throw new SpotterError('unreadable', `${cannotPlace} Reload the page and right-click it again.`);
+  if ('unplaceable' in placement) throw new SpotterError('unreadable', placement.unplaceable);
   return placement;
 }
 

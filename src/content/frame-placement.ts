@@ -2,9 +2,11 @@
  * Where a picture in a frame inside another site's page shows on the screen, for reading a
  * canvas or video there from the screen. The frame's script cannot see where its frame sits (the
  * parent's frame element is out of its reach), so the area travels up by postMessage: Spotter's
- * script in each frame on the way moves it by where the frame element that posted sits (found by
- * the posting window, which a page cannot fake) and cuts it to that element's content box, and the
- * top frame keeps it for the background.
+ * script in each frame on the way places it by where the frame element that posted sits (found by
+ * the posting window, which a page cannot fake), scaled as that element is drawn (the posting
+ * frame gives its viewport's size for this), and cuts it to that element's content box, and the
+ * top frame keeps it for the background. A frame on the way that is rotated, skewed or mirrored
+ * cannot be placed by a box: the area goes on up as null, and the top frame says why.
  *
  * The background first arms the read's one-time token in every frame of the tab
  * (shared/frame-tokens.ts), then has the frame post it. Only an armed token is relayed, once, so
@@ -14,7 +16,7 @@
  */
 import { takeArmedToken } from '../shared/frame-tokens';
 import type { ScreenArea } from '../shared/protocol';
-import { contentBoxOf, type FrameArea } from './frame-box';
+import { frameBoxOf, placedIn, TURNED_FRAME, type FrameArea } from './frame-box';
 import { shadowRootOf } from './shadow-roots';
 
 const MESSAGE_KEY = 'frameArea';
@@ -25,15 +27,21 @@ const WAIT_MS = 3_000;
 
 interface AreaMessage {
   [MESSAGE_KEY]: string;
-  area: FrameArea;
+  /** In the posting frame's viewport; null: a frame below is rotated, skewed or mirrored. */
+  area: FrameArea | null;
+  /** The posting frame's viewport size: its frame element's content box as laid out, which tells how much it is scaled. */
+  viewport: { width: number; height: number };
 }
 
-const arrived = new Map<string, ScreenArea>();
-const waiting = new Map<string, (placement: ScreenArea) => void>();
+/** The area in the top frame's viewport, or why it has none. */
+export type Placement = ScreenArea | { unplaceable: string };
 
-/** In the frame that asked: sends its picture's area (in its own viewport) up to its parent. */
-export function postFrameArea(token: string, area: FrameArea): void {
-  const message: AreaMessage = { [MESSAGE_KEY]: token, area };
+const arrived = new Map<string, Placement>();
+const waiting = new Map<string, (placement: Placement) => void>();
+
+/** In the frame that asked, and each frame on the way: sends the picture's area (in this frame's viewport) up to its parent. */
+export function postFrameArea(token: string, area: FrameArea | null): void {
+  const message: AreaMessage = { [MESSAGE_KEY]: token, area, viewport: { width: innerWidth, height: innerHeight } };
   window.parent.postMessage(message, '*');
 }
 
@@ -44,11 +52,11 @@ export function relayFrameAreas(): void {
     if (!message || !event.source || !takeArmedToken(message[MESSAGE_KEY])) return;
     const frame = frameElementOf(event.source as Window);
     if (!frame) return;
-    const frameBox = contentBoxOf(frame);
-    const area = clipped(moved(message.area, frameBox), frameBox);
+    const frameBox = frameBoxOf(frame, message.viewport);
+    const area = message.area && frameBox && clipped(placedIn(message.area, frameBox), frameBox);
     const token = message[MESSAGE_KEY];
     if (window !== window.top) return postFrameArea(token, area);
-    const placement = { ...area, viewportWidth: innerWidth };
+    const placement = area ? { ...area, viewportWidth: innerWidth } : { unplaceable: TURNED_FRAME };
     const resolve = waiting.get(token);
     if (resolve) return resolve(placement);
     arrived.set(token, placement);
@@ -57,7 +65,7 @@ export function relayFrameAreas(): void {
 }
 
 /** In the top frame: the area, in its viewport, that the frame which posted `token` gave; null if it does not arrive in time. */
-export function placementOf(token: string): Promise<ScreenArea | null> {
+export function placementOf(token: string): Promise<Placement | null> {
   const placement = arrived.get(token);
   if (placement) {
     arrived.delete(token);
@@ -79,14 +87,17 @@ export function placementOf(token: string): Promise<ScreenArea | null> {
 
 function areaMessageIn(data: unknown): AreaMessage | null {
   if (typeof data !== 'object' || data === null) return null;
-  const { [MESSAGE_KEY]: token, area } = data as Partial<AreaMessage>;
-  if (typeof token !== 'string' || !TOKEN.test(token) || typeof area !== 'object' || area === null) return null;
+  const { [MESSAGE_KEY]: token, area, viewport } = data as Partial<AreaMessage>;
+  if (typeof token !== 'string' || !TOKEN.test(token) || typeof area !== 'object' || typeof viewport !== 'object' || viewport === null) return null;
+  const size = { width: viewport.width, height: viewport.height };
+  if (!isSize(size.width) || !isSize(size.height)) return null;
+  if (area === null) return { [MESSAGE_KEY]: token, area: null, viewport: size };
   const { left, top, width, height } = area;
-  if (![left, top, width, height].every(Number.isFinite) || width < 0 || height < 0) return null;
-  return { [MESSAGE_KEY]: token, area: { left, top, width, height } };
+  if (!Number.isFinite(left) || !Number.isFinite(top) || !isSize(width) || !isSize(height)) return null;
+  return { [MESSAGE_KEY]: token, area: { left, top, width, height }, viewport: size };
 }
 
-const moved = (area: FrameArea, by: FrameArea): FrameArea => ({ ...area, left: area.left + by.left, top: area.top + by.top });
+const isSize = (value: unknown): value is number => Number.isFinite(value) && (value as number) >= 0;
 
 /** The part of `area` inside `box` (0 wide or high where none is). */
 function clipped(area: FrameArea, box: FrameArea): FrameArea {

@@ -3,7 +3,7 @@ import { MAX_IMAGE_BYTES, MAX_IMAGE_URL_LENGTH, type ImageSource, type ScreenAre
 import { decodeSize } from '../shared/image-size';
 import { isFlat } from '../shared/flat-colour';
 import { asImageBlob, readAsDataUrl } from './data-url';
-import { contentBoxOf } from './frame-box';
+import { frameBoxOf, placedIn, TURNED_FRAME, type FrameArea } from './frame-box';
 import type { ImageTarget } from './find-image';
 import { drawingDataUrl } from './svg-drawing';
 
@@ -68,26 +68,28 @@ export class UncopyablePixels extends SpotterError {
 
 /**
  * Where the element shows on the screen, in CSS px of the top frame's viewport; null where that
- * cannot be known (a frame inside another site's page cannot see where it sits).
+ * cannot be known (a frame inside another site's page cannot see where it sits). Throws where a
+ * frame on the way is rotated, skewed or mirrored.
  */
 export function screenAreaOf(element: Element): ScreenArea | null {
-  const box = element.getBoundingClientRect();
-  let { left, top } = box;
+  const { left, top, width, height } = element.getBoundingClientRect();
+  let area: FrameArea = { left, top, width, height };
   let view: Window | null = element.ownerDocument.defaultView;
   try {
     while (view && view !== view.top) {
       const frame = view.frameElement;
       if (!frame) return null; // cross-origin parent
-      const frameBox = contentBoxOf(frame);
-      left += frameBox.left;
-      top += frameBox.top;
+      const frameBox = frameBoxOf(frame, { width: view.innerWidth, height: view.innerHeight });
+      if (!frameBox) throw new SpotterError('unreadable', TURNED_FRAME);
+      area = placedIn(area, frameBox);
       view = view.parent;
     }
-  } catch {
+  } catch (error) {
+    if (error instanceof SpotterError) throw error;
     return null;
   }
   if (!view) return null;
-  return { left, top, width: box.width, height: box.height, viewportWidth: view.innerWidth };
+  return { ...area, viewportWidth: view.innerWidth };
 }
 
 /** Copies the pixels of a canvas or the current video frame, scaled to at most 1024 px. */

@@ -310,8 +310,11 @@ export const CONTENT_RESULT_SCHEMAS = {
   'highlight-image': v.boolean(),
   'screen-read': v.boolean(),
   'post-frame-area': v.boolean(),
-  /** null: it did not arrive in time. Cut to the frames' boxes on the way: 0 wide or high where not in view. */
-  'frame-placement': v.nullable(v.object({ ...FrameAreaSchema.entries, viewportWidth: Extent })),
+  /**
+   * null: it did not arrive in time. Cut to the frames' boxes on the way: 0 wide or high where not
+   * in view. `unplaceable`: why no area can say where it shows (a frame on the way is rotated).
+   */
+  'frame-placement': v.nullable(v.union([v.object({ ...FrameAreaSchema.entries, viewportWidth: Extent }), v.object({ unplaceable: v.string() })])),
   'describe-overlays': v.array(
     v.object({
       state: v.string(),

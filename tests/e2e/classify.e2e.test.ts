@@ -63,18 +63,22 @@ describe.each(E2E_BROWSERS)('Spotter in %s: right-click classify', (browserName)
    * other site, 127.0.0.2; with a border and padding, moved right) holding a frame of the page's
    * site (border and padding of its own) whose page is `inner`; resolves to that inner frame's id
    * once its canvas is drawn and its content script runs. `control`: a Spotter page to use the
-   * extension APIs from.
+   * extension APIs from. `outerCss`: more style for #outer-frame (a transform or zoom).
    */
-  async function addNestedFrames(control: Page, inner: 'canvas' | 'quadrants', outer: FixtureServer = cdn): Promise<number> {
+  async function addNestedFrames(control: Page, inner: 'canvas' | 'quadrants', outer: FixtureServer = cdn, outerCss = ''): Promise<number> {
     // Loaded in the tab in front: Chromium lays out and hit-tests frames of a tab behind only later.
     await page.bringToFront();
     await page.evaluate(() => window.scrollTo(0, 0));
-    await page.evaluate((src: string) => {
-      const frame = Object.assign(document.createElement('iframe'), { id: 'outer-frame', src, width: 420, height: 330 });
-      frame.style.cssText = 'border: 3px solid #444; padding: 5px; margin-left: 60px';
-      document.body.prepend(frame);
-      return new Promise((resolve) => frame.addEventListener('load', resolve, { once: true }));
-    }, `${outer.origin}/outer-frame.html?inner=${inner}`);
+    await page.evaluate(
+      (src: string, css: string) => {
+        const frame = Object.assign(document.createElement('iframe'), { id: 'outer-frame', src, width: 420, height: 330 });
+        frame.style.cssText = `border: 3px solid #444; padding: 5px; margin-left: 60px; ${css}`;
+        document.body.prepend(frame);
+        return new Promise((resolve) => frame.addEventListener('load', resolve, { once: true }));
+      },
+      `${outer.origin}/outer-frame.html?inner=${inner}`,
+      outerCss,
+    );
     return control.evaluate(
       async (tab: number, pathname: string) => {
         const extension = ((globalThis as unknown as { browser?: typeof chrome }).browser ?? chrome) as typeof chrome;
@@ -650,13 +654,16 @@ describe.each(E2E_BROWSERS)('Spotter in %s: right-click classify', (browserName)
   });
 
   // Frames of other sites are placed by the relay (frame-placement.ts), frames of the page's own
-  // site by the content script walking up their frame elements (read-pixels.ts screenAreaOf).
+  // site by the content script walking up their frame elements (read-pixels.ts screenAreaOf); a
+  // frame scaled by a transform or zoom scales the area (and its border and padding) on the way.
   it.each([
-    ['two cross-site frames deep', () => cdn],
-    ['two same-site frames deep', () => site],
-  ])('"Label as" on a canvas %s keeps that canvas to the pixel, no border or page around it', async (_where, outerSite) => {
+    ['two cross-site frames deep', () => cdn, ''],
+    ['two same-site frames deep', () => site, ''],
+    ['two cross-site frames deep, the outer one scaled (transform: scale(0.75, 0.6))', () => cdn, 'transform: scale(0.75, 0.6)'],
+    ['two same-site frames deep, the outer one zoomed (zoom: 1.5)', () => site, 'zoom: 1.5'],
+  ])('"Label as" on a canvas %s keeps that canvas to the pixel, no border or page around it', async (_where, outerSite, outerCss) => {
     const control = await spotter.openExtensionPage('src/popup/popup.html?tabId=none');
-    const frameId = await addNestedFrames(control, 'quadrants', outerSite());
+    const frameId = await addNestedFrames(control, 'quadrants', outerSite(), outerCss);
     await page.bringToFront();
     await spotter.chooseMenuItem(page, '#outer-frame', { frameId, menuItemId: 'spotter-label:quadrants' });
     const dataset = async () => (await askFrom<{ labels: { label: string; examples: { thumbnail: string }[] }[] }>(control, { type: 'list-dataset' })).result.labels;
@@ -674,6 +681,25 @@ describe.each(E2E_BROWSERS)('Spotter in %s: right-click classify', (browserName)
     const expected = [[224, 0, 0], [0, 192, 0], [0, 0, 224], [224, 224, 0]];
     corners.forEach((rgb, corner) => rgb.forEach((value, channel) => expect(Math.abs(value - expected[corner]![channel]!), `corner ${corner}: ${rgb}`).toBeLessThan(48)));
     expect(await askFrom(control, { type: 'delete-label', label: 'quadrants' })).toMatchObject({ ok: true, result: { deleted: 1 } });
+    await control.close();
+    await page.evaluate(() => document.getElementById('outer-frame')?.remove());
+  });
+
+  // A box cannot say which pixels a rotated frame shows: the read says so rather than take the wrong part of the screen.
+  it('a canvas in a rotated frame of another site is said to be unreadable from the screen, not read from the wrong pixels', async () => {
+    const control = await spotter.openExtensionPage('src/popup/popup.html?tabId=none');
+    const tabId = await spotter.tabIdOf(page);
+    const frameId = await addNestedFrames(control, 'canvas', cdn, 'transform: rotate(90deg)');
+    await page.bringToFront();
+    await spotter.chooseMenuItem(page, '#outer-frame', { frameId });
+    const frameOverlays = () =>
+      control.evaluate(async (tab: number, frame: number) => {
+        const extension = ((globalThis as unknown as { browser?: typeof chrome }).browser ?? chrome) as typeof chrome;
+        return (await extension.tabs.sendMessage(tab, { type: 'describe-overlays' }, { frameId: frame })) as { state: string; error: string | null }[];
+      }, tabId, frameId);
+    await expect.poll(async () => (await frameOverlays()).filter((o) => o.state !== 'loading').length, { timeout: 30_000 }).toBe(1);
+    const [overlay] = await frameOverlays();
+    expect(overlay!.error, JSON.stringify(overlay)).toMatch(/in a frame that the page rotates, skews or mirrors/);
     await control.close();
     await page.evaluate(() => document.getElementById('outer-frame')?.remove());
   });
@@ -696,9 +722,9 @@ describe.each(E2E_BROWSERS)('Spotter in %s: right-click classify', (browserName)
       await new Promise((resolve) => setTimeout(resolve, 100));
       inner = page.frames().find((frame) => frame.url().endsWith('/canvas-frame.html'));
     }
-    // The inner page itself (the page's site, two frames down) posts what Spotter's frames would.
+    // The inner page itself (the page's site, two frames down) posts what Spotter's frames would (well formed: only the token is not armed).
     await inner!.waitForFunction(() => document.body?.dataset.drawn === '1');
-    await inner!.evaluate(() => parent.postMessage({ frameArea: 'abcdefghijklmnopqrstuvwx', area: { left: 0, top: 0, width: 10, height: 10 } }, '*'));
+    await inner!.evaluate(() => parent.postMessage({ frameArea: 'abcdefghijklmnopqrstuvwx', area: { left: 0, top: 0, width: 10, height: 10 }, viewport: { width: innerWidth, height: innerHeight } }, '*'));
     await new Promise((resolve) => setTimeout(resolve, 1_000));
     expect(await page.evaluate(() => (window as unknown as { relayed: unknown[] }).relayed)).toEqual([]);
     await page.evaluate(() => document.getElementById('outer-frame')?.remove());
