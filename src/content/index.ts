@@ -132,7 +132,9 @@ async function labelTarget(command: Extract<ContentCommand, { type: 'label-targe
     const example = await withSourceOf(target, (source) => ask({ type: 'add-example', source, label, pageUrl: location.href }));
     overlay.show({ phase: 'saved', label: example.label });
   } catch (error) {
-    overlay.show({ phase: 'error', message: toErrorInfo(error).message });
+    const { code, message } = toErrorInfo(error);
+    // The label may have been typed into a prompt that is gone now: say which one was not saved.
+    overlay.show({ phase: 'error', message: code === 'storage-full' ? `This image was not labelled "${label}". ${message}` : message });
   }
 }
 

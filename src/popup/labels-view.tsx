@@ -1,6 +1,6 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { ask } from '../shared/client';
-import { toErrorInfo } from '../shared/errors';
+import { SpotterError, toErrorInfo } from '../shared/errors';
 import { countOf } from '../shared/format';
 import { collapseSpaces, normaliseLabel } from '../shared/labels';
 import type { Dataset } from '../shared/protocol';
@@ -20,6 +20,8 @@ export function LabelsView(props: { labelsVersion: number; modelVersion: number;
   const [message, setMessage] = useState<{ kind: 'info' | 'error'; text: string } | null>(null);
   const [busy, setBusy] = useState(false);
   const [pendingImport, setPendingImport] = useState<File | null>(null);
+  /** Files "Add images" could not add because storage was full, kept so the user can try again once there is room. */
+  const [notAdded, setNotAdded] = useState<FolderUpload | null>(null);
   const importFocus = useFocusReturn<HTMLInputElement>(pendingImport !== null);
   /** Where keyboard focus goes once the edited list is back (the control used may be gone). */
   const focusNext = useRef<string[] | null>(null);
@@ -55,6 +57,7 @@ export function LabelsView(props: { labelsVersion: number; modelVersion: number;
 
   const addFiles = ({ files, skipped }: FolderUpload) =>
     run(async () => {
+      setNotAdded(null);
       const failed: string[] = [];
       const notes = skipped.length > 0 ? ` Left out: ${skipped.join('; ')}.` : '';
       if (files.length === 0) throw new Error(`No images to add.${notes}`);
@@ -63,7 +66,15 @@ export function LabelsView(props: { labelsVersion: number; modelVersion: number;
         try {
           await ask({ type: 'add-example', source: { url: await readAsDataUrl(file) }, label, pageUrl: `file: ${file.webkitRelativePath || file.name}` });
         } catch (e) {
-          failed.push(`${file.name}: ${toErrorInfo(e).message}`);
+          const error = toErrorInfo(e);
+          if (error.code === 'storage-full') {
+            // The rest would fail too: stop, and keep this file and the rest for a second try once there is room.
+            const left = files.slice(i);
+            setNotAdded({ files: left, skipped: [] });
+            const added = i - failed.length;
+            throw new SpotterError('storage-full', `Added ${added} of ${countOf(files.length, 'image')}; ${countOf(left.length, 'image')} not added. ${error.message}${failed.length ? ` Also not added: ${failed.join('; ')}` : ''}${notes}`);
+          }
+          failed.push(`${file.name}: ${error.message}`);
         }
       }
       const added = files.length - failed.length;
@@ -83,6 +94,16 @@ export function LabelsView(props: { labelsVersion: number; modelVersion: number;
       <p class={message?.kind ?? ''} aria-live={message?.kind === 'error' ? 'assertive' : 'polite'} data-testid="labels-message">
         {message?.text ?? ''}
       </p>
+      {notAdded && (
+        <p>
+          <button type="button" data-testid="add-not-added" disabled={busy} onClick={() => void addFiles(notAdded)}>
+            Add the {countOf(notAdded.files.length, 'image')} not added
+          </button>{' '}
+          <button type="button" disabled={busy} onClick={() => setNotAdded(null)}>
+            Forget them
+          </button>
+        </p>
+      )}
       {dataset.labels.map(({ label, count, examples }) => (
         <section class="label-group" key={label} data-label={label}>
           <h2 tabIndex={-1}>
@@ -132,9 +153,17 @@ export function LabelsView(props: { labelsVersion: number; modelVersion: number;
               const file = pendingImport;
               setPendingImport(null);
               void run(async () => {
-                const summary = await importDataset(file);
-                onModelChanged();
-                return summary;
+                try {
+                  const summary = await importDataset(file);
+                  onModelChanged();
+                  return summary;
+                } catch (e) {
+                  // Nothing was imported: keep the file, so that Replace works once there is room.
+                  const error = toErrorInfo(e);
+                  if (error.code !== 'storage-full') throw e;
+                  setPendingImport(file);
+                  throw new SpotterError(error.code, `${error.message} Nothing was changed; press Replace to import ${file.name} once there is room.`);
+                }
               });
             }}
             onCancel={() => {

@@ -14,6 +14,7 @@ export const ERROR_CODES = [
   'no-image', // nothing image-like under the cursor
   'timeout', // a job exceeded its time budget
   'engine', // the model or backend failed
+  'storage-full', // a write to Spotter's database found no room (full disk, used-up quota); nothing was changed
   'bad-message', // a message failed validation or came from the wrong sender
 ] as const;
 

@@ -1,5 +1,5 @@
 import type { BackendMemory } from '../engine/backend';
-import { database } from './database';
+import { database, write } from './database';
 
 /** Keeps the measured backend choice, so the probe runs once per machine and browser version. */
 export const storedBackendChoice: BackendMemory = {
@@ -8,6 +8,7 @@ export const storedBackendChoice: BackendMemory = {
     return record?.fingerprint === fingerprint ? record.backend : undefined;
   },
   async remember(fingerprint, backend, timings) {
-    await (await database()).put('settings', { fingerprint, backend, timings: [...timings], measuredAt: Date.now() }, 'backend-choice');
+    // On a full disk this fails ('storage-full') and the engine measures again next time: nothing is lost.
+    await write(['settings'], (tx) => tx.objectStore('settings').put({ fingerprint, backend, timings: [...timings], measuredAt: Date.now() }, 'backend-choice'));
   },
 };

@@ -3,9 +3,10 @@
  * extension's origin shares it: the offscreen document, the popup, the service worker and
  * Firefox's event page.
  */
-import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
+import { openDB, type DBSchema, type IDBPDatabase, type IDBPTransaction, type StoreNames } from 'idb';
 import type { BackendName, BackendTiming } from '../engine/backend';
 import type { SerializedHead, TrainingReport } from '../engine/head';
+import { SpotterError } from '../shared/errors';
 
 export interface BackendChoiceRecord {
   fingerprint: string;
@@ -95,6 +96,68 @@ export function database(): Promise<IDBPDatabase<SpotterDB>> {
     if (opening === attempt) opening = undefined;
   });
   return attempt;
+}
+
+/**
+ * What the user reads when a write finds no room: the disk is full, or the browser's quota for
+ * Spotter (a share of the free disk space) is used up. Every write goes through `write` below, so
+ * the write that failed changed nothing. (It does not say "nothing was changed": "Add images" adds
+ * the files one by one and says how many went in before the disk filled up.)
+ */
+export const STORAGE_FULL_MESSAGE =
+  "Spotter could not save: this device's storage is full. Free some disk space or delete examples you no longer need in Your labels, then try again.";
+
+/**
+ * Whether IndexedDB refused a write for lack of space. The browser says so with a
+ * QuotaExceededError DOMException: as the failed request's error, or, when the check comes at
+ * commit (Chromium), as the aborted transaction's `error`, which idb's `tx.done` rejects with.
+ */
+export function isQuotaError(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) return false;
+  const { name, code } = error as { name?: unknown; code?: unknown };
+  // 22 is QUOTA_EXCEEDED_ERR, DOMException's legacy code for the same error.
+  return name === 'QuotaExceededError' || (error instanceof DOMException && code === 22);
+}
+
+/** A storage failure as the user should read it: a full disk becomes 'storage-full'; anything else is left as it is. */
+export function storageError(error: unknown): unknown {
+  return isQuotaError(error) ? new SpotterError('storage-full', STORAGE_FULL_MESSAGE) : error;
+}
+
+/**
+ * Runs `work` in one readwrite transaction over `stores`: every write in it lands, or none does.
+ * A failed request or an error thrown by `work` aborts the whole transaction (IndexedDB would
+ * otherwise commit the requests that had already run), and a write refused for lack of space, at a
+ * request or at commit, is thrown as SpotterError 'storage-full' (storageError). Every write to
+ * Spotter's database goes through here.
+ */
+export async function write<Names extends StoreNames<SpotterDB>[], T>(stores: Names, work: (tx: IDBPTransaction<SpotterDB, Names, 'readwrite'>) => Promise<T>): Promise<T> {
+  let tx: IDBPTransaction<SpotterDB, Names, 'readwrite'>;
+  try {
+    tx = (await database()).transaction(stores, 'readwrite');
+  } catch (error) {
+    throw storageError(error);
+  }
+  // Observed from the start, so that an abort is not also reported as an unhandled rejection.
+  const done = tx.done.then(
+    () => undefined,
+    (error: unknown) => error ?? new Error('The database transaction was aborted.'),
+  );
+  let result: T;
+  try {
+    result = await work(tx);
+  } catch (error) {
+    try {
+      tx.abort();
+    } catch {
+      // Already aborted by the failed request (or already finished).
+    }
+    await done;
+    throw storageError(error);
+  }
+  const failure = await done;
+  if (failure !== undefined) throw storageError(failure);
+  return result;
 }
 
 /** Tests only: forget the open connection (fake-indexeddb is reset between files). */

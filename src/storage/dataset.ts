@@ -1,7 +1,7 @@
 /** The user's labelled examples and their edits. Label names are trimmed and never empty. */
 import { SpotterError } from '../shared/errors';
 import { normaliseLabel } from '../shared/labels';
-import { database, type ExampleFeatures, type ExampleMeta, type ExampleRecord, type HeadRecord } from './database';
+import { database, write, type ExampleFeatures, type ExampleMeta, type ExampleRecord, type HeadRecord } from './database';
 
 // The rules live in shared/ so that the popup can check a label before it reads any file.
 export { MAX_LABEL_LENGTH, normaliseLabel } from '../shared/labels';
@@ -27,10 +27,11 @@ export async function canonicalLabel(raw: string, ignore?: string): Promise<stri
 export async function addExample(example: Omit<ExampleRecord, 'id'>): Promise<ExampleRecord> {
   const label = await canonicalLabel(example.label);
   const { meta, features } = splitExample({ ...example, label });
-  const tx = (await database()).transaction(['examples', 'features'], 'readwrite');
-  const id = await tx.objectStore('examples').add(meta);
-  await tx.objectStore('features').add(features, id);
-  await tx.done;
+  const id = await write(['examples', 'features'], async (tx) => {
+    const id = await tx.objectStore('examples').add(meta);
+    await tx.objectStore('features').add(features, id);
+    return id;
+  });
   return { ...meta, ...features, id };
 }
 
@@ -69,8 +70,7 @@ export async function labelSummaries(): Promise<LabelSummary[]> {
 }
 
 export async function deleteExample(id: number): Promise<void> {
-  const tx = (await database()).transaction(['examples', 'features'], 'readwrite');
-  await Promise.all([tx.objectStore('examples').delete(id), tx.objectStore('features').delete(id), tx.done]);
+  await write(['examples', 'features'], (tx) => Promise.all([tx.objectStore('examples').delete(id), tx.objectStore('features').delete(id)]));
 }
 
 /**
@@ -79,37 +79,38 @@ export async function deleteExample(id: number): Promise<void> {
  */
 export async function renameLabel(from: string, to: string): Promise<number> {
   const target = await canonicalLabel(to, from);
-  const tx = (await database()).transaction('examples', 'readwrite');
-  let moved = 0;
-  for (let cursor = await tx.store.index('label').openCursor(from); cursor; cursor = await cursor.continue()) {
-    await cursor.update({ ...cursor.value, label: target });
-    moved++;
-  }
-  await tx.done;
+  // One transaction: a merge of many examples that fails part-way (a full disk) moves none.
+  const moved = await write(['examples'], async (tx) => {
+    let moved = 0;
+    for (let cursor = await tx.objectStore('examples').index('label').openCursor(from); cursor; cursor = await cursor.continue()) {
+      await cursor.update({ ...cursor.value, label: target });
+      moved++;
+    }
+    return moved;
+  });
   if (moved === 0) throw new SpotterError('bad-message', `There is no label "${from}".`);
   return moved;
 }
 
 export async function deleteLabel(label: string): Promise<number> {
-  const tx = (await database()).transaction(['examples', 'features'], 'readwrite');
-  let deleted = 0;
-  for (let cursor = await tx.objectStore('examples').index('label').openCursor(label); cursor; cursor = await cursor.continue()) {
-    await tx.objectStore('features').delete(cursor.primaryKey);
-    await cursor.delete();
-    deleted++;
-  }
-  await tx.done;
-  return deleted;
+  return write(['examples', 'features'], async (tx) => {
+    let deleted = 0;
+    for (let cursor = await tx.objectStore('examples').index('label').openCursor(label); cursor; cursor = await cursor.continue()) {
+      await tx.objectStore('features').delete(cursor.primaryKey);
+      await cursor.delete();
+      deleted++;
+    }
+    return deleted;
+  });
 }
 
 /** Replaces the dataset and the head in one transaction (import): all or nothing. */
 export async function replaceEverything(examples: readonly Omit<ExampleRecord, 'id'>[], head: HeadRecord | null): Promise<void> {
   // Every label is checked before anything is touched.
   const records = examples.map((example) => ({ ...example, label: normaliseLabel(example.label) }));
-  const tx = (await database()).transaction(['examples', 'features', 'heads'], 'readwrite');
-  // Observed here so that an abort below is not also reported as an unhandled rejection.
-  const done = tx.done.catch((error: unknown) => error);
-  try {
+  // One transaction (write aborts it on any failure, a full disk included): without that, IndexedDB
+  // would commit what already ran, the clear and the first examples.
+  await write(['examples', 'features', 'heads'], async (tx) => {
     const examples = tx.objectStore('examples');
     const features = tx.objectStore('features');
     await Promise.all([examples.clear(), features.clear()]);
@@ -120,16 +121,5 @@ export async function replaceEverything(examples: readonly Omit<ExampleRecord, '
     const heads = tx.objectStore('heads');
     if (head) await heads.put(head, 'current');
     else await heads.delete('current');
-  } catch (error) {
-    // Without this, IndexedDB would commit what already ran: the clear and the first examples.
-    try {
-      tx.abort();
-    } catch {
-      // Already aborted by the failed request.
-    }
-    await done;
-    throw error;
-  }
-  const failure = await done;
-  if (failure !== undefined) throw failure;
+  });
 }

@@ -1,8 +1,9 @@
-import { database, type HeadRecord } from './database';
+import { database, write, type HeadRecord } from './database';
 
 /** The trained head survives browser restarts; a new one replaces it in a single write. */
 export async function saveHead(record: HeadRecord): Promise<void> {
-  await (await database()).put('heads', record, 'current');
+  // A full disk leaves the previous head in place (write says 'storage-full').
+  await write(['heads'], (tx) => tx.objectStore('heads').put(record, 'current'));
 }
 
 export async function loadHead(): Promise<HeadRecord | undefined> {
@@ -11,9 +12,9 @@ export async function loadHead(): Promise<HeadRecord | undefined> {
 
 /** Returns whether there was a head to delete. */
 export async function deleteHead(): Promise<boolean> {
-  const tx = (await database()).transaction('heads', 'readwrite');
-  const existed = (await tx.store.getKey('current')) !== undefined;
-  await tx.store.delete('current');
-  await tx.done;
-  return existed;
+  return write(['heads'], async (tx) => {
+    const existed = (await tx.objectStore('heads').getKey('current')) !== undefined;
+    await tx.objectStore('heads').delete('current');
+    return existed;
+  });
 }

@@ -3,20 +3,21 @@
  * while an export of a few thousand examples is hundreds: the popup leaves the file itself in the
  * shared database and the engine takes it from there.
  */
-import { database } from './database';
+import { write } from './database';
 
 /** Beyond this, an import would strain the engine's memory (parsing holds the text and the arrays). */
 export const MAX_IMPORT_BYTES = 1024 * 1024 * 1024;
 
 export async function stageImport(file: Blob): Promise<void> {
-  await (await database()).put('imports', file, 'pending');
+  // The whole file is written here, so this is where an import usually meets a full disk ('storage-full').
+  await write(['imports'], (tx) => tx.objectStore('imports').put(file, 'pending'));
 }
 
 /** The staged file, removed in the same transaction; undefined if none is waiting. */
 export async function takeStagedImport(): Promise<Blob | undefined> {
-  const tx = (await database()).transaction('imports', 'readwrite');
-  const file = await tx.store.get('pending');
-  await tx.store.delete('pending');
-  await tx.done;
-  return file;
+  return write(['imports'], async (tx) => {
+    const file = await tx.objectStore('imports').get('pending');
+    await tx.objectStore('imports').delete('pending');
+    return file;
+  });
 }
