@@ -60,7 +60,7 @@ export function LabelsView(props: { labelsVersion: number; modelVersion: number;
       setNotAdded(null);
       const failed: string[] = [];
       const notes = skipped.length > 0 ? ` Left out: ${skipped.join('; ')}.` : '';
-      if (files.length === 0) throw new Error(`No images to add.${notes}`);
+      if (files.length === 0) throw new SpotterError('no-image', `No images to add.${notes}`);
       for (const [i, { file, label }] of files.entries()) {
         setMessage({ kind: 'info', text: `Adding ${i + 1} / ${files.length}…` });
         try {

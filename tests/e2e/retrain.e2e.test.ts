@@ -291,6 +291,10 @@ describe.each(E2E_BROWSERS)('Spotter in %s: teach your own labels', (browserName
     const notAnImage = path.join(SCREENSHOTS, `${browserName}-not-an-image.txt`);
     await writeFile(notAnImage, 'hello');
     await panel.type('.add-images input[list="known-labels"]', 'ants');
+    // Nothing but a text file: said plainly, not as an internal error.
+    await (await panel.$('.add-images input[type="file"][multiple]'))!.uploadFile(notAnImage);
+    await panel.waitForFunction(() => document.querySelector('[data-testid="labels-message"]')?.textContent?.includes('No images to add.'));
+    expect(await panel.$eval('[data-testid="labels-message"]', (el) => el.textContent)).toBe(`No images to add. Left out: ${browserName}-not-an-image.txt (not an image).`);
     await (await panel.$('.add-images input[type="file"][multiple]'))!.uploadFile(...ants, notAnImage);
     await panel.waitForFunction((n: number) => document.querySelector('[data-testid="labels-message"]')?.textContent?.includes(`Added ${n} images.`), { timeout: 60_000 }, ants.length);
     expect(await panel.$eval('[data-testid="labels-message"]', (el) => el.textContent)).toContain(`Left out: ${browserName}-not-an-image.txt (not an image).`);
