@@ -41,8 +41,7 @@ export function listenForRequests(engine: EngineClient, onChanged: (what: Change
 
 /**
  * A content script's screen area becomes the picture the screen shows there (screen-capture.ts),
- * read from the sender's own tab. The content script hid its overlays for this; it is told when
- * they may show again.
+ * read from the sender's own tab with Spotter's overlays hidden in all its frames.
  */
 async function withScreenRead(request: BackgroundRequest, sender: Runtime.MessageSender): Promise<BackgroundRequest> {
   if (!('source' in request) || !('screen' in request.source)) return request;

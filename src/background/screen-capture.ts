@@ -14,29 +14,20 @@ import { CONTENT_RESULT_SCHEMAS, ScreenAreaSchema, type ImageSource, type Screen
 import { ARMED_TOKEN_MS, ARMED_TOKENS_GLOBAL, armFrameToken } from '../shared/frame-tokens';
 import { spacedCalls } from './spaced-calls';
 
-/**
- * @param frameId the frame whose content script hid its overlays for this; it is told when they may
- *   show again (only that script: a frame that navigated away has nothing to show again).
- */
+/** @param frameId the frame that asked (the top frame for the popup), whose viewport `source` is in. */
 export async function readScreen(source: ScreenSource, tabId: number, frameId: number): Promise<ImageSource> {
-  try {
-    return await readScreenArea(source, tabId, frameId);
-  } finally {
-    browser.tabs.sendMessage(tabId, { type: 'screen-read' }, { frameId }).catch(() => undefined);
-  }
-}
-
-async function readScreenArea(source: ScreenSource, tabId: number, frameId: number): Promise<ImageSource> {
   const area = await inTopViewport(source, tabId, frameId);
   let shot: string;
   try {
-    shot = await captureWithinQuota(async () => {
-      // The capture is of whichever tab is active in the window: it must be the one that asked, before and after.
-      const { windowId } = await activeTab(tabId);
-      const png = await browser.tabs.captureVisibleTab(windowId, { format: 'png' });
-      await activeTab(tabId);
-      return png;
-    });
+    shot = await withOverlaysHidden(tabId, frameId, () =>
+      captureWithinQuota(async () => {
+        // The capture is of whichever tab is active in the window: it must be the one that asked, before and after.
+        const { windowId } = await activeTab(tabId);
+        const png = await browser.tabs.captureVisibleTab(windowId, { format: 'png' });
+        await activeTab(tabId);
+        return png;
+      }),
+    );
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
     throw new SpotterError('unreadable', `Spotter could not read this part of the screen (${reason}). Bring the tab to the front and right-click again.`);
@@ -56,6 +47,33 @@ async function readScreenArea(source: ScreenSource, tabId: number, frameId: numb
     return { url: `data:image/png;base64,${toBase64(await png.arrayBuffer())}`, ...(source.pageUrl !== undefined && { pageUrl: source.pageUrl }) };
   } finally {
     screen.close();
+  }
+}
+
+/** How long the capture waits for a frame to say that it has hidden its overlays: one that does not answer (busy, or navigating away) is not waited for. */
+const HIDE_ANSWER_MS = 1_000;
+
+/**
+ * Takes the capture with Spotter's overlays hidden in every frame of the tab, not only in the one
+ * that asked: an overlay of one frame can lie over a picture in another (the top page's panel over
+ * a frame's canvas; the popup's reads are answered by the top frame, for same-origin frames' pictures
+ * too). Each frame hides them for this read, named by its id, so that overlapping reads end apart,
+ * and answers once it has painted without them; after the capture, taken or not, every frame is told
+ * that they may show again ('screen-read'). A frame keeps them hidden no longer than its own limit
+ * if that word never comes.
+ */
+async function withOverlaysHidden<T>(tabId: number, askingFrame: number, capture: () => Promise<T>): Promise<T> {
+  const read = crypto.randomUUID();
+  // Where the tab's frames cannot be listed (scripting refused there), the frame that asked still hides its own.
+  const frames = await browser.scripting
+    .executeScript({ target: { tabId, allFrames: true }, func: () => true })
+    .then((results) => results.map(({ frameId }) => frameId), () => [askingFrame]);
+  const answered = (frameId: number) => browser.tabs.sendMessage(tabId, { type: 'hide-for-screen-read', read }, { frameId }).catch(() => undefined);
+  await Promise.all(frames.map((frameId) => Promise.race([answered(frameId), new Promise((resolve) => setTimeout(resolve, HIDE_ANSWER_MS))])));
+  try {
+    return await capture();
+  } finally {
+    for (const frameId of frames) browser.tabs.sendMessage(tabId, { type: 'screen-read', read }, { frameId }).catch(() => undefined);
   }
 }
 

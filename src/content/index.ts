@@ -73,8 +73,12 @@ async function handle(command: ContentCommand): Promise<unknown> {
       return screenAreaForPopup(registered(command.imageId));
     case 'describe-overlays':
       return [...overlays.values()].map((overlay) => overlay.describe());
+    case 'hide-for-screen-read':
+      screenReads.start(command.read);
+      await afterNextPaint();
+      return true;
     case 'screen-read':
-      screenReads.captured();
+      screenReads.captured(command.read);
       return true;
     case 'post-frame-area':
       postFrameArea(command.token, command.area);
@@ -173,23 +177,17 @@ function sandboxedWithoutModals(): boolean {
 
 /**
  * Sends a request about the clicked image. A canvas or video whose pixels the page lets no one
- * copy goes as its area of the screen, which the background reads: Spotter's overlays stay out of
- * that picture until it is taken ('screen-read').
+ * copy goes as its area of the screen, which the background reads, with Spotter's overlays hidden
+ * in every frame of the tab ('hide-for-screen-read').
  */
 async function withSourceOf<T>(target: ImageTarget, send: (source: ImageSource | ScreenSource) => Promise<T>): Promise<T> {
-  let source: ImageSource;
+  let source: ImageSource | ScreenSource;
   try {
     source = await toImageSource(target);
   } catch (error) {
     const screen = error instanceof UncopyablePixels ? screenSourceOf(target.element) : null;
     if (!screen) throw error;
-    const read = screenReads.start();
-    try {
-      await afterNextPaint();
-      return await send(screen);
-    } finally {
-      screenReads.captured(read);
-    }
+    source = screen;
   }
   return send(source);
 }
@@ -208,28 +206,26 @@ function screenSourceOf(element: Element): ScreenSource | null {
 }
 
 /**
- * Spotter's overlays stay hidden while any screen read of this frame waits for its capture: the
- * end of one read must not bring them back into the picture of another still waiting its turn.
- * The background captures one at a time in the order asked, and says 'screen-read' after each.
+ * Spotter's overlays stay hidden while any screen read of the tab waits for its capture, each read
+ * named by the id the background gave it: the end of one read must not bring them back into the
+ * picture of another still waiting its turn.
  */
 class PendingScreenReads {
-  private waiting: object[] = [];
+  /** Each waiting read, with the timer that ends it if 'screen-read' never comes (the background stopped, or lost this frame). */
+  private readonly waiting = new Map<string, ReturnType<typeof setTimeout>>();
 
   get any(): boolean {
-    return this.waiting.length > 0;
+    return this.waiting.size > 0;
   }
 
-  start(): object {
-    const read = {};
-    this.waiting.push(read);
+  start(read: string): void {
+    this.waiting.set(read, setTimeout(() => this.captured(read), SCREEN_READ_LIMIT_MS));
     this.show();
-    return read;
   }
 
-  /** That read's picture is taken (without one, the oldest waiting: captures go in order). */
-  captured(read?: object): void {
-    const done = read ?? this.waiting[0];
-    this.waiting = this.waiting.filter((waiting) => waiting !== done);
+  captured(read: string): void {
+    clearTimeout(this.waiting.get(read));
+    this.waiting.delete(read);
     this.show();
   }
 
@@ -239,21 +235,18 @@ class PendingScreenReads {
 }
 const screenReads = new PendingScreenReads();
 
-/** How long overlays may stay hidden for the popup's read if the background never says it is done. */
-const POPUP_READ_LIMIT_MS = 10_000;
+/** How long overlays may stay hidden for a read if the background never says it is done: never for good. */
+const SCREEN_READ_LIMIT_MS = 10_000;
 
 /**
  * Where a listed picture is on the screen, for the popup, which has the background read it there.
  * Only what the user can see now: the page is not scrolled under the popup. (The popup asks the
  * top frame, whose viewport screen areas are placed in, same-origin frames' pictures included.)
  */
-async function screenAreaForPopup(target: ImageTarget): Promise<ScreenArea> {
+function screenAreaForPopup(target: ImageTarget): ScreenArea {
   const area = screenAreaOf(target.element);
   const onScreen = area && area.width > 0 && area.height > 0 && area.left < area.viewportWidth && area.left + area.width > 0 && area.top < innerHeight && area.top + area.height > 0;
   if (!area || !onScreen) throw new SpotterError('no-image', 'Spotter reads this one from the screen: scroll it into view, or right-click it on the page.');
-  const read = screenReads.start();
-  setTimeout(() => screenReads.captured(read), POPUP_READ_LIMIT_MS);
-  await afterNextPaint();
   return area;
 }
 

@@ -36,6 +36,8 @@ export type ImageSource = v.InferOutput<typeof ImageSourceSchema>;
 const Coordinate = v.pipe(v.number(), v.finite());
 const Extent = v.pipe(v.number(), v.finite(), v.minValue(1));
 const FrameToken = v.pipe(v.string(), v.regex(/^[a-z0-9]{24}$/));
+/** Names one screen read of the background's (crypto.randomUUID). */
+const ScreenReadId = v.pipe(v.string(), v.uuid());
 const Size = v.pipe(v.number(), v.finite(), v.minValue(0));
 /** A box in CSS px of some frame's viewport. */
 const FrameAreaSchema = v.object({ left: Coordinate, top: Coordinate, width: Size, height: Size });
@@ -284,14 +286,19 @@ export const ContentCommandSchema = v.variant('type', [
   v.object({ type: v.literal('resolve-image'), imageId: v.string() }),
   /**
    * Where a listed canvas or video that cannot be copied is on the screen, so that the background
-   * can read it there for the popup; the frame's overlays hide until 'screen-read'.
+   * can read it there for the popup.
    */
   v.object({ type: v.literal('screen-area'), imageId: v.string() }),
   v.object({ type: v.literal('highlight-image'), imageId: v.string() }),
   /** What the open overlays show, read from their closed shadow roots (for Spotter's pages and tests). */
   v.object({ type: v.literal('describe-overlays') }),
-  /** The screen was read for this frame's request: its overlays, hidden meanwhile, may show again. */
-  v.object({ type: v.literal('screen-read') }),
+  /**
+   * To every frame of the tab before the background reads the screen: hide Spotter's overlays for
+   * this read, and answer once painted without them.
+   */
+  v.object({ type: v.literal('hide-for-screen-read'), read: ScreenReadId }),
+  /** The screen was read (or could not be): overlays hidden for that read may show again. */
+  v.object({ type: v.literal('screen-read'), read: ScreenReadId }),
   /** To the frame that asked for a screen read under this token, once it is armed everywhere: post the picture's area up. */
   v.object({ type: v.literal('post-frame-area'), token: FrameToken, area: FrameAreaSchema }),
   /** To the top frame: that area, moved into its viewport by the frames on the way. */
@@ -308,6 +315,7 @@ export const CONTENT_RESULT_SCHEMAS = {
   'resolve-image': v.union([ImageSourceSchema, v.object({ onScreenOnly: v.string() })]),
   'screen-area': ScreenAreaSchema,
   'highlight-image': v.boolean(),
+  'hide-for-screen-read': v.boolean(),
   'screen-read': v.boolean(),
   'post-frame-area': v.boolean(),
   /**

@@ -79,6 +79,11 @@ describe.each(E2E_BROWSERS)('Spotter in %s: right-click classify', (browserName)
       `${outer.origin}/outer-frame.html?inner=${inner}`,
       outerCss,
     );
+    return drawnFrame(control, `/${inner}-frame.html`);
+  }
+
+  /** The id of the frame at `pathname` in the page, once its canvas is drawn and Spotter's content script listens there. */
+  async function drawnFrame(control: Page, pathname: string): Promise<number> {
     return control.evaluate(
       async (tab: number, pathname: string) => {
         const extension = ((globalThis as unknown as { browser?: typeof chrome }).browser ?? chrome) as typeof chrome;
@@ -92,8 +97,31 @@ describe.each(E2E_BROWSERS)('Spotter in %s: right-click classify', (browserName)
         }
       },
       await spotter.tabIdOf(page),
-      `/${inner}-frame.html`,
+      pathname,
     );
+  }
+
+  /**
+   * Waits for the example that "Label as" → quadrants stores, checks that its thumbnail is the
+   * quadrants canvas to the pixel, and deletes the label.
+   */
+  async function expectQuadrantsKept(control: Page) {
+    const dataset = async () => (await askFrom<{ labels: { label: string; examples: { thumbnail: string }[] }[] }>(control, { type: 'list-dataset' })).result.labels;
+    await expect.poll(async () => (await dataset()).some((group) => group.label === 'quadrants'), { timeout: 30_000 }).toBe(true);
+    const thumbnail = (await dataset()).find((group) => group.label === 'quadrants')!.examples[0]!.thumbnail;
+    // The thumbnail is the whole (square) picture kept: each corner must show its quadrant's colour,
+    // 3 % in from the edge; a picture moved by a frame's border or padding (4-10 px of 160) shows white
+    // there, an overlay left in the picture its dark panel.
+    const corners = await control.evaluate(async (url: string) => {
+      const bitmap = await createImageBitmap(await (await fetch(url)).blob());
+      const context = new OffscreenCanvas(bitmap.width, bitmap.height).getContext('2d')!;
+      context.drawImage(bitmap, 0, 0);
+      const at = (fx: number, fy: number) => Array.from(context.getImageData(Math.round(fx * (bitmap.width - 1)), Math.round(fy * (bitmap.height - 1)), 1, 1).data.slice(0, 3));
+      return [at(0.03, 0.03), at(0.97, 0.03), at(0.03, 0.97), at(0.97, 0.97)];
+    }, thumbnail);
+    const expected = [[224, 0, 0], [0, 192, 0], [0, 0, 224], [224, 224, 0]];
+    corners.forEach((rgb, corner) => rgb.forEach((value, channel) => expect(Math.abs(value - expected[corner]![channel]!), `corner ${corner}: ${rgb}`).toBeLessThan(48)));
+    expect(await askFrom(control, { type: 'delete-label', label: 'quadrants' })).toMatchObject({ ok: true, result: { deleted: 1 } });
   }
 
   /** A frame page holding, lower down, a frame of the page's site (with a canvas). */
@@ -666,23 +694,51 @@ describe.each(E2E_BROWSERS)('Spotter in %s: right-click classify', (browserName)
     const frameId = await addNestedFrames(control, 'quadrants', outerSite(), outerCss);
     await page.bringToFront();
     await spotter.chooseMenuItem(page, '#outer-frame', { frameId, menuItemId: 'spotter-label:quadrants' });
-    const dataset = async () => (await askFrom<{ labels: { label: string; examples: { thumbnail: string }[] }[] }>(control, { type: 'list-dataset' })).result.labels;
-    await expect.poll(async () => (await dataset()).some((group) => group.label === 'quadrants'), { timeout: 30_000 }).toBe(true);
-    const thumbnail = (await dataset()).find((group) => group.label === 'quadrants')!.examples[0]!.thumbnail;
-    // The thumbnail is the whole (square) picture kept: each corner must show its quadrant's colour,
-    // 3 % in from the edge; a picture moved by a frame's border or padding (4-10 px of 160) shows white there.
-    const corners = await control.evaluate(async (url: string) => {
-      const bitmap = await createImageBitmap(await (await fetch(url)).blob());
-      const context = new OffscreenCanvas(bitmap.width, bitmap.height).getContext('2d')!;
-      context.drawImage(bitmap, 0, 0);
-      const at = (fx: number, fy: number) => Array.from(context.getImageData(Math.round(fx * (bitmap.width - 1)), Math.round(fy * (bitmap.height - 1)), 1, 1).data.slice(0, 3));
-      return [at(0.03, 0.03), at(0.97, 0.03), at(0.03, 0.97), at(0.97, 0.97)];
-    }, thumbnail);
-    const expected = [[224, 0, 0], [0, 192, 0], [0, 0, 224], [224, 224, 0]];
-    corners.forEach((rgb, corner) => rgb.forEach((value, channel) => expect(Math.abs(value - expected[corner]![channel]!), `corner ${corner}: ${rgb}`).toBeLessThan(48)));
-    expect(await askFrom(control, { type: 'delete-label', label: 'quadrants' })).toMatchObject({ ok: true, result: { deleted: 1 } });
+    await expectQuadrantsKept(control);
     await control.close();
     await page.evaluate(() => document.getElementById('outer-frame')?.remove());
+  });
+
+  // Before it reads the screen, the background has Spotter's overlays hidden in every frame of the
+  // tab, not only in the frame that asked: here the top page's result panel lies over the lower
+  // half of a canvas in a frame of the page's site. It used to be in the picture.
+  it('"Label as" on a canvas read from the screen leaves out the overlay that another frame shows over it', async () => {
+    const control = await spotter.openExtensionPage('src/popup/popup.html?tabId=none');
+    await page.bringToFront();
+    await page.evaluate(() => window.scrollTo(0, 0));
+    // The frame's canvas shows at (508, 72)-(668, 232) of the viewport (quadrants-frame.html puts it 8 px
+    // right and 12 px down). The photo is smaller than a panel: its panel goes 8 px right of it, from
+    // (498, 172), over the canvas's lower corners and not over the frame's middle, where it is right-clicked.
+    await page.evaluate(async (src: string, photo: string) => {
+      const frame = Object.assign(document.createElement('iframe'), { id: 'covered-frame', src, width: 200, height: 200 });
+      frame.style.cssText = 'position: fixed; left: 500px; top: 60px; border: 0; z-index: 1';
+      const image = Object.assign(document.createElement('img'), { id: 'covering-photo', src: photo, alt: 'beside the frame' });
+      image.style.cssText = 'position: fixed; left: 450px; top: 172px; width: 40px; height: 40px; z-index: 1';
+      const loaded = new Promise((resolve) => frame.addEventListener('load', resolve, { once: true }));
+      document.body.append(frame, image);
+      await Promise.all([loaded, image.decode()]);
+    }, `${site.origin}/quadrants-frame.html`, `${site.origin}/photos/coral_grace_hopper.jpg`);
+    const frameId = await drawnFrame(control, '/quadrants-frame.html');
+    expect((await classify({ id: 'covering-photo', context: 'image' })).state).toBe('done');
+    // What the top page shows at the canvas's corners (3 % in): the frame, or an overlay's host (hits in its closed shadow root are retargeted to it).
+    const atCorners = await page.evaluate(() => {
+      const frame = document.getElementById('covered-frame') as HTMLIFrameElement;
+      const box = frame.getBoundingClientRect();
+      const canvas = frame.contentDocument!.querySelector('canvas')!.getBoundingClientRect();
+      const at = (fx: number, fy: number) => {
+        const hit = document.elementFromPoint(box.left + canvas.left + fx * canvas.width, box.top + canvas.top + fy * canvas.height);
+        return hit === frame ? 'frame' : hit?.parentElement === document.documentElement && hit.tagName === 'DIV' ? 'overlay' : String(hit?.tagName);
+      };
+      return [at(0.03, 0.03), at(0.97, 0.03), at(0.03, 0.97), at(0.97, 0.97)];
+    });
+    expect(atCorners).toEqual(['frame', 'frame', 'overlay', 'overlay']);
+    await spotter.chooseMenuItem(page, '#covered-frame', { frameId, menuItemId: 'spotter-label:quadrants' });
+    await expectQuadrantsKept(control);
+    // The panel was over the canvas all along (in Firefox the harness's Esc for its own menu goes to the frame right-clicked).
+    expect(await spotter.overlays(page)).toHaveLength(1);
+    await page.evaluate(() => ['covered-frame', 'covering-photo'].forEach((id) => document.getElementById(id)?.remove()));
+    await expect.poll(() => spotter.overlays(page).then((o) => o.length)).toBe(0);
+    await control.close();
   });
 
   // A box cannot say which pixels a rotated frame shows: the read says so rather than take the wrong part of the screen.

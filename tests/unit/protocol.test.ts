@@ -126,6 +126,14 @@ describe('content commands', () => {
     expect(parseMessage(ContentCommandSchema, { type: 'label-target' }).ok).toBe(false);
   });
 
+  it('hide overlays for a screen read and show them again by its id', () => {
+    const read = '0b6f1c2e-4d3a-4f5b-9c8d-7e6f5a4b3c2d';
+    expect(parseMessage(ContentCommandSchema, { type: 'hide-for-screen-read', read }).ok).toBe(true);
+    expect(parseMessage(ContentCommandSchema, { type: 'screen-read', read }).ok).toBe(true);
+    expect(parseMessage(ContentCommandSchema, { type: 'screen-read' }).ok).toBe(false);
+    expect(parseMessage(ContentCommandSchema, { type: 'hide-for-screen-read', read: 'x'.repeat(5000) }).ok).toBe(false);
+  });
+
   it('accept the context-menu command with and without a src URL', () => {
     expect(parseMessage(ContentCommandSchema, { type: 'classify-target', srcUrl: 'https://a/b.jpg', mediaType: 'image' }).ok).toBe(true);
     expect(parseMessage(ContentCommandSchema, { type: 'classify-target' }).ok).toBe(true);
