@@ -12,6 +12,7 @@ import * as v from 'valibot';
 import { sendToContentScript } from '../shared/content-script';
 import { CONTENT_RESULT_SCHEMAS, ScreenAreaSchema, type ImageSource, type ScreenArea, type ScreenSource } from '../shared/protocol';
 import { ARMED_TOKEN_MS, ARMED_TOKENS_GLOBAL, armFrameToken } from '../shared/frame-tokens';
+import { withTimeout } from '../engine/queue';
 import { spacedCalls } from './spaced-calls';
 
 /** @param frameId the frame that asked (the top frame for the popup), whose viewport `source` is in. */
@@ -19,7 +20,7 @@ export async function readScreen(source: ScreenSource, tabId: number, frameId: n
   const area = await inTopViewport(source, tabId, frameId);
   let shot: string;
   try {
-    shot = await withOverlaysHidden(tabId, frameId, () =>
+    shot = await withOverlaysHidden(tabId, () =>
       captureWithinQuota(async () => {
         // The capture is of whichever tab is active in the window: it must be the one that asked, before and after.
         const { windowId } = await activeTab(tabId);
@@ -50,8 +51,13 @@ export async function readScreen(source: ScreenSource, tabId: number, frameId: n
   }
 }
 
-/** How long the capture waits for a frame to say that it has hidden its overlays: one that does not answer (busy, or navigating away) is not waited for. */
+/**
+ * How long the capture waits for the tab's frames to be listed, then for each to say that it has
+ * hidden its overlays: a frame that is busy, still loading or gone is not waited for.
+ */
 const HIDE_ANSWER_MS = 1_000;
+/** Where the frames cannot be listed, how long they are given to paint without their overlays (a frame's own wait gives up after 200 ms). */
+const BROADCAST_PAINT_MS = 250;
 
 /**
  * Takes the capture with Spotter's overlays hidden in every frame of the tab, not only in the one
@@ -62,18 +68,30 @@ const HIDE_ANSWER_MS = 1_000;
  * that they may show again ('screen-read'). A frame keeps them hidden no longer than its own limit
  * if that word never comes.
  */
-async function withOverlaysHidden<T>(tabId: number, askingFrame: number, capture: () => Promise<T>): Promise<T> {
+async function withOverlaysHidden<T>(tabId: number, capture: () => Promise<T>): Promise<T> {
   const read = crypto.randomUUID();
-  // Where the tab's frames cannot be listed (scripting refused there), the frame that asked still hides its own.
-  const frames = await browser.scripting
-    .executeScript({ target: { tabId, allFrames: true }, func: () => true })
-    .then((results) => results.map(({ frameId }) => frameId), () => [askingFrame]);
-  const answered = (frameId: number) => browser.tabs.sendMessage(tabId, { type: 'hide-for-screen-read', read }, { frameId }).catch(() => undefined);
-  await Promise.all(frames.map((frameId) => Promise.race([answered(frameId), new Promise((resolve) => setTimeout(resolve, HIDE_ANSWER_MS))])));
+  const hide = { type: 'hide-for-screen-read', read } as const;
+  const show = { type: 'screen-read', read } as const;
+  // At once, not at document_idle: a frame still loading (a stalled ad) must not hold the read up.
+  const listing = browser.scripting.executeScript({ target: { tabId, allFrames: true }, func: () => true, injectImmediately: true });
+  const frames = await withTimeout('Listing the frames', HIDE_ANSWER_MS, () => listing).then(
+    (results) => results.map(({ frameId }) => frameId),
+    () => null,
+  );
+  if (frames) {
+    await Promise.all(frames.map((frameId) => withTimeout('Hiding overlays', HIDE_ANSWER_MS, () => browser.tabs.sendMessage(tabId, hide, { frameId })).catch(() => undefined)));
+  } else {
+    // Not listed in time, or scripting refused in this tab: every frame is told at once, and given
+    // time to paint. (Chromium 156 leaves out of the listing a frame it may not script, such as
+    // another extension's page, rather than refusing it.)
+    browser.tabs.sendMessage(tabId, hide).catch(() => undefined);
+    await new Promise((resolve) => setTimeout(resolve, BROADCAST_PAINT_MS));
+  }
   try {
     return await capture();
   } finally {
-    for (const frameId of frames) browser.tabs.sendMessage(tabId, { type: 'screen-read', read }, { frameId }).catch(() => undefined);
+    if (frames) for (const frameId of frames) browser.tabs.sendMessage(tabId, show, { frameId }).catch(() => undefined);
+    else browser.tabs.sendMessage(tabId, show).catch(() => undefined);
   }
 }
 
@@ -86,7 +104,8 @@ async function inTopViewport({ screen, frameToken }: ScreenSource, tabId: number
   if (frameToken === undefined) return screen;
   const cannotPlace = 'Spotter could not tell where this frame is on the page, so it cannot read this picture from the screen.';
   try {
-    await browser.scripting.executeScript({ target: { tabId, allFrames: true }, func: armFrameToken, args: [frameToken, ARMED_TOKENS_GLOBAL, ARMED_TOKEN_MS] });
+    // At once: a frame still loading elsewhere in the tab must not hold the read up.
+    await browser.scripting.executeScript({ target: { tabId, allFrames: true }, func: armFrameToken, args: [frameToken, ARMED_TOKENS_GLOBAL, ARMED_TOKEN_MS], injectImmediately: true });
     const { left, top, width, height } = screen;
     await browser.tabs.sendMessage(tabId, { type: 'post-frame-area', token: frameToken, area: { left, top, width, height } }, { frameId });
   } catch (error) {

@@ -45,13 +45,20 @@ export function frameBoxOf(frame: Element, viewport: { width: number; height: nu
   };
 }
 
-/** An area of a framed page's viewport, in the viewport holding the frame whose box is `box`. */
-export const placedIn = (area: FrameArea, box: FrameBox): FrameArea => ({
-  left: box.left + area.left * box.scaleX,
-  top: box.top + area.top * box.scaleY,
-  width: area.width * box.scaleX,
-  height: area.height * box.scaleY,
-});
+/**
+ * An area of a framed page's viewport, in the viewport holding the frame whose box is `box`:
+ * scaled, moved, and cut to that box, since no part of the page outside it is shown (0 wide or
+ * high where none is).
+ */
+export function placedIn(area: FrameArea, box: FrameBox): FrameArea {
+  const left = box.left + area.left * box.scaleX;
+  const top = box.top + area.top * box.scaleY;
+  const right = Math.min(left + area.width * box.scaleX, box.left + box.width);
+  const bottom = Math.min(top + area.height * box.scaleY, box.top + box.height);
+  const clippedLeft = Math.max(left, box.left);
+  const clippedTop = Math.max(top, box.top);
+  return { left: clippedLeft, top: clippedTop, width: Math.max(0, right - clippedLeft), height: Math.max(0, bottom - clippedTop) };
+}
 
 /**
  * Whether an element with these computed styles is only moved and scaled, each axis by itself,

@@ -45,7 +45,7 @@ export function postFrameArea(token: string, area: FrameArea | null): void {
   window.parent.postMessage(message, '*');
 }
 
-/** In every frame: moves armed areas from child frames into this frame's viewport and passes them up; the top frame keeps them. */
+/** In every frame: places armed areas from child frames in this frame's viewport (moved, scaled, cut to the frame) and passes them up; the top frame keeps them. */
 export function relayFrameAreas(): void {
   addEventListener('message', (event: MessageEvent) => {
     const message = areaMessageIn(event.data);
@@ -53,7 +53,7 @@ export function relayFrameAreas(): void {
     const frame = frameElementOf(event.source as Window);
     if (!frame) return;
     const frameBox = frameBoxOf(frame, message.viewport);
-    const area = message.area && frameBox && clipped(placedIn(message.area, frameBox), frameBox);
+    const area = message.area && frameBox && placedIn(message.area, frameBox);
     const token = message[MESSAGE_KEY];
     if (window !== window.top) return postFrameArea(token, area);
     const placement = area ? { ...area, viewportWidth: innerWidth } : { unplaceable: TURNED_FRAME };
@@ -98,15 +98,6 @@ function areaMessageIn(data: unknown): AreaMessage | null {
 }
 
 const isSize = (value: unknown): value is number => Number.isFinite(value) && (value as number) >= 0;
-
-/** The part of `area` inside `box` (0 wide or high where none is). */
-function clipped(area: FrameArea, box: FrameArea): FrameArea {
-  const left = Math.max(area.left, box.left);
-  const top = Math.max(area.top, box.top);
-  const right = Math.min(area.left + area.width, box.left + box.width);
-  const bottom = Math.min(area.top + area.height, box.top + box.height);
-  return { left, top, width: Math.max(0, right - left), height: Math.max(0, bottom - top) };
-}
 
 /** The frame element of this document (shadow roots included) whose window is `source`. */
 function frameElementOf(source: Window): HTMLIFrameElement | HTMLFrameElement | HTMLObjectElement | null {

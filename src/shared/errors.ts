@@ -11,10 +11,10 @@ export const ERROR_CODES = [
   'blank', // one flat colour: nothing to recognise
   'unreadable', // canvas/video pixels the page does not let us read
   'uncopyable', // a picture the page lets no one copy, which only the screen shows
-  'no-image', // nothing image-like under the cursor
+  'no-image', // nothing image-like where the user pointed (under the cursor, among the chosen files)
   'timeout', // a job exceeded its time budget
   'engine', // the model or backend failed
-  'storage-full', // a write to Spotter's database found no room (full disk, used-up quota); nothing was changed
+  'storage-full', // a write to Spotter's database found no room (full disk, used-up quota); that write changed nothing
   'bad-message', // a message failed validation or came from the wrong sender
 ] as const;
 

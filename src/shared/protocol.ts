@@ -301,7 +301,7 @@ export const ContentCommandSchema = v.variant('type', [
   v.object({ type: v.literal('screen-read'), read: ScreenReadId }),
   /** To the frame that asked for a screen read under this token, once it is armed everywhere: post the picture's area up. */
   v.object({ type: v.literal('post-frame-area'), token: FrameToken, area: FrameAreaSchema }),
-  /** To the top frame: that area, moved into its viewport by the frames on the way. */
+  /** To the top frame: that area, placed in its viewport by the frames on the way. */
   v.object({ type: v.literal('frame-placement'), token: FrameToken }),
 ]);
 export type ContentCommand = v.InferOutput<typeof ContentCommandSchema>;
@@ -322,7 +322,7 @@ export const CONTENT_RESULT_SCHEMAS = {
    * null: it did not arrive in time. Cut to the frames' boxes on the way: 0 wide or high where not
    * in view. `unplaceable`: why no area can say where it shows (a frame on the way is rotated).
    */
-  'frame-placement': v.nullable(v.union([v.object({ ...FrameAreaSchema.entries, viewportWidth: Extent }), v.object({ unplaceable: v.string() })])),
+  'frame-placement': v.nullable(v.union([v.object({ ...FrameAreaSchema.entries, viewportWidth: Extent }), v.object({ unplaceable: v.pipe(v.string(), v.maxLength(300)) })])),
   'describe-overlays': v.array(
     v.object({
       state: v.string(),

@@ -129,7 +129,7 @@ export function storageError(error: unknown): unknown {
  * A failed request or an error thrown by `work` aborts the whole transaction (IndexedDB would
  * otherwise commit the requests that had already run), and a write refused for lack of space, at a
  * request or at commit, is thrown as SpotterError 'storage-full' (storageError). Every write to
- * Spotter's database goes through here.
+ * Spotter's database goes through here, except the schema upgrade when it is opened.
  */
 export async function write<Names extends StoreNames<SpotterDB>[], T>(stores: Names, work: (tx: IDBPTransaction<SpotterDB, Names, 'readwrite'>) => Promise<T>): Promise<T> {
   let tx: IDBPTransaction<SpotterDB, Names, 'readwrite'>;

@@ -58,6 +58,17 @@ describe('frameBoxOf', () => {
     expect(area.height).toBeCloseTo(90, 0);
   });
 
+  it('cuts an area to the frame: what the framed page scrolls out of its viewport is not shown', () => {
+    const box = frameBoxOf(frameElement({ left: 90, top: 20, width: 158, height: 172.8 }, 3, 5, 'matrix(0.5, 0, 0, 0.8, 0, 0)'), { width: 300, height: 200 })!;
+    // Half above the framed page's viewport, and running past its right edge.
+    const area = placedIn({ left: 250, top: -30, width: 100, height: 60 }, box);
+    expect(area.left).toBeCloseTo(box.left + 125);
+    expect(area.top).toBeCloseTo(box.top);
+    expect(area.width).toBeCloseTo(25); // the 50 px left of the edge, at half scale
+    expect(area.height).toBeCloseTo(24); // the 30 px in view, at 0.8
+    expect(placedIn({ left: 0, top: 300, width: 100, height: 60 }, box).height).toBe(0); // below the frame
+  });
+
   it('moves by border and padding alone where nothing scales, and gives no box for a rotated frame', () => {
     const plain = frameBoxOf(frameElement({ left: 90, top: 20, width: 316, height: 216 }, 3, 5), { width: 300, height: 200 });
     expect(plain).toEqual({ left: 98, top: 28, width: 300, height: 200, scaleX: 1, scaleY: 1 });

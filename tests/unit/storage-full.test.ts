@@ -15,7 +15,7 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { BrowserEngineHost } from '../../src/engine/browser-host';
 import { toErrorInfo } from '../../src/shared/errors';
 import { responseSchema, type TrainingState } from '../../src/shared/protocol';
-import { closeDatabaseForTests, database, STORAGE_FULL_MESSAGE, type ExampleRecord, type HeadRecord } from '../../src/storage/database';
+import { closeDatabaseForTests, database, STORAGE_FULL_MESSAGE, storageError, type ExampleRecord, type HeadRecord } from '../../src/storage/database';
 import { addExample, renameLabel } from '../../src/storage/dataset';
 import { serializeDataset } from '../../src/storage/dataset-file';
 import { loadHead, saveHead } from '../../src/storage/head-store';
@@ -126,9 +126,10 @@ async function failureOf(work: Promise<unknown>) {
 const STORAGE_FULL = { code: 'storage-full', message: STORAGE_FULL_MESSAGE };
 
 describe('a full disk', () => {
-  it('is said plainly, with what to do, and the protocol carries its code', () => {
-    expect(STORAGE_FULL_MESSAGE).toMatch(/storage is full/);
-    expect(STORAGE_FULL_MESSAGE).toMatch(/Free some disk space or delete examples you no longer need in Your labels, then try again/);
+  it('is told from other failures by the browser\'s QuotaExceededError, and the protocol carries its code', () => {
+    expect(toErrorInfo(storageError(new DOMException('The disk is full (a test stand-in).', 'QuotaExceededError')))).toEqual(STORAGE_FULL);
+    const other = new DOMException('Something else.', 'DataError');
+    expect(storageError(other)).toBe(other);
     expect(v.safeParse(responseSchema(v.unknown()), { ok: false, error: STORAGE_FULL }).success).toBe(true);
   });
 
