@@ -24,10 +24,11 @@ export const TURNED_FRAME = 'This picture is in a frame that the page rotates, s
 export function frameBoxOf(frame: Element, viewport: { width: number; height: number }): FrameBox | null {
   // The frame element may belong to a parent document: its own window computes its style.
   const view = frame.ownerDocument.defaultView ?? window;
-  for (let element: Element | null = frame; element; element = flatParentOf(element)) {
+  const style = view.getComputedStyle(frame);
+  if (!isUpright(style)) return null;
+  for (let element = flatParentOf(frame); element; element = flatParentOf(element)) {
     if (!isUpright(view.getComputedStyle(element))) return null;
   }
-  const style = view.getComputedStyle(frame);
   const [borderLeft, paddingLeft, paddingRight, borderRight, borderTop, paddingTop, paddingBottom, borderBottom] = (
     ['borderLeftWidth', 'paddingLeft', 'paddingRight', 'borderRightWidth', 'borderTopWidth', 'paddingTop', 'paddingBottom', 'borderBottomWidth'] as const
   ).map((side) => parseFloat(style[side]));
