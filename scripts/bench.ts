@@ -80,10 +80,10 @@ async function chromium(): Promise<void> {
     // First click in a fresh profile: creates the offscreen document, probes backends, loads the model.
     const firstClickMs = await click(0);
     const offscreen = await (await session.offscreenTarget()).asPage();
-    const status = (await offscreen.evaluate('spotterEngine.status')) as { backend: string; loadMs: number; probe: { backend: string; ms: number | null }[] };
+    const status = (await offscreen.evaluate('spotterHost.engine().then((engine) => engine.status)')) as { backend: string; loadMs: number; probe: { backend: string; ms: number | null }[] };
     const warm: number[] = [];
     for (let round = 0; round < 2; round++) for (let i = 0; i < photoCount; i++) warm.push(await click(i));
-    const rawClassifyMs = (await offscreen.evaluate('spotterEngine.timeRawClassify(20)')) as number;
+    const rawClassifyMs = (await offscreen.evaluate('spotterHost.engine().then((engine) => engine.timeRawClassify(20))')) as number;
     const result = {
       backend: status.backend,
       probe: status.probe,

@@ -3,7 +3,7 @@
  * asks for. Writes packages/:
  *   spotter-chrome-<version>.zip    for the Chrome Web Store (dist/chrome)
  *   spotter-firefox-<version>.zip   for addons.mozilla.org (dist/firefox)
- *   spotter-source-<version>.zip    the committed source + the model files; inside it,
+ *   spotter-source-<version>.zip    the committed source + the model files (amo-models/<sourceFolder>/); inside it,
  *                                   `npm run build-for-amo` reproduces dist/firefox
  * No source maps are built (vite.config.ts), and dist/ holds no test files.
  */
@@ -12,11 +12,13 @@ import { cpSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pkg from '../package.json' with { type: 'json' };
+import { MODEL_IDS, MODELS } from '../src/shared/models';
 import manifest from './model-files.json' with { type: 'json' };
-import { DIST, PROVISIONED_MODEL_DIR, ROOT } from './paths';
+import { DIST, provisionedModelDir, ROOT } from './paths';
 
 export const PACKAGES = path.join(ROOT, 'packages');
-export const AMO_MODEL_DIR = 'amo-model';
+/** Where the archive keeps the models, one source folder each, as $SPOTTER_MODELS_DIR expects them. */
+export const AMO_MODELS_DIR = 'amo-models';
 
 const webExt = path.join(ROOT, 'node_modules/.bin/web-ext');
 
@@ -31,8 +33,8 @@ function zipSource(): string {
   try {
     // What is committed, exactly: no node_modules, no build output, no local files.
     execFileSync('sh', ['-c', `git -C "${ROOT}" archive --format=tar HEAD | tar -x -C "${staging}"`]);
-    // The model is never committed, but a reviewer must be able to build: it travels in the archive.
-    cpSync(PROVISIONED_MODEL_DIR, path.join(staging, AMO_MODEL_DIR), { recursive: true });
+    // The models are never committed, but a reviewer must be able to build: they travel in the archive.
+    for (const id of MODEL_IDS) cpSync(provisionedModelDir(MODELS[id]), path.join(staging, AMO_MODELS_DIR, manifest.models[id].sourceFolder), { recursive: true });
     const target = path.join(PACKAGES, `spotter-source-${pkg.version}.zip`);
     rmSync(target, { force: true });
     execFileSync('zip', ['-qr', target, '.'], { cwd: staging });
@@ -44,4 +46,4 @@ function zipSource(): string {
 
 mkdirSync(PACKAGES, { recursive: true });
 for (const file of [zipExtension('chrome'), zipExtension('firefox'), zipSource()]) console.log(`packaged ${path.relative(ROOT, file)}`);
-console.log(`model source folder in the archive: ${AMO_MODEL_DIR}/ (${Object.keys(manifest.files).join(', ')})`);
+console.log(`model folders in the archive: ${MODEL_IDS.map((id) => `${AMO_MODELS_DIR}/${manifest.models[id].sourceFolder}/`).join(', ')}`);

@@ -6,8 +6,9 @@ export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '
 export const SHARED = path.resolve(ROOT, '../shared');
 /** Vite's publicDir: provisioned (never committed) files that are copied into every build. */
 export const PROVISIONED = path.join(ROOT, '.provisioned');
-/** Where the model sits inside the extension (and inside PROVISIONED). */
-export const MODEL_PATH_IN_EXTENSION = 'models/mobilenet_v2';
 export const WASM_PATH_IN_EXTENSION = 'wasm';
-export const PROVISIONED_MODEL_DIR = path.join(PROVISIONED, MODEL_PATH_IN_EXTENSION);
+/** Where a backbone's files sit inside PROVISIONED (as inside the extension): its descriptor's folder. */
+export function provisionedModelDir(model: { folder: string }): string {
+  return path.join(PROVISIONED, model.folder);
+}
 export const DIST = path.join(ROOT, 'dist');

@@ -1,15 +1,16 @@
 /**
- * Copies the MobileNet files and the TF.js .wasm binaries into .provisioned/ (Vite's
- * publicDir), verifying each model file's sha256 against scripts/model-files.json.
- * Runs from `npm ci` (postinstall) and before every build.
+ * Copies every backbone's files (scripts/model-files.json, one entry per model in
+ * src/shared/models.ts) and the TF.js .wasm binaries into .provisioned/ (Vite's publicDir),
+ * verifying each model file's sha256. Runs from `npm ci` (postinstall) and before every build.
  */
 import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { MODEL_IDS, MODELS, type ModelId } from '../src/shared/models';
 import manifest from './model-files.json' with { type: 'json' };
-import { PROVISIONED, PROVISIONED_MODEL_DIR, ROOT, SHARED, WASM_PATH_IN_EXTENSION } from './paths';
+import { PROVISIONED, provisionedModelDir, ROOT, SHARED, WASM_PATH_IN_EXTENSION } from './paths';
 
 export type FileDigests = Record<string, string>;
 
@@ -17,13 +18,20 @@ export class ProvisionError extends Error {
   override name = 'ProvisionError';
 }
 
-export const MODEL_DIR_VARIABLE = 'SPOTTER_MODEL_DIR';
+/** A folder that holds each model's source folder (as ../shared/models does). */
+export const MODELS_DIR_VARIABLE = 'SPOTTER_MODELS_DIR';
 
-/** The folder to copy the model from: $SPOTTER_MODEL_DIR, else ../shared/models/<sourceFolder>. */
-export function modelSourceDir(env: NodeJS.ProcessEnv = process.env): { dir: string; from: string } {
-  const fromEnv = env[MODEL_DIR_VARIABLE];
-  if (fromEnv) return { dir: path.resolve(fromEnv), from: `$${MODEL_DIR_VARIABLE}` };
-  return { dir: path.join(SHARED, 'models', manifest.sourceFolder), from: 'the default location' };
+export interface ModelSource {
+  dir: string;
+  from: string;
+}
+
+/** The folder to copy a model from: $SPOTTER_MODELS_DIR/<sourceFolder>, else ../shared/models/<sourceFolder>. */
+export function modelSourceDir(id: ModelId, env: NodeJS.ProcessEnv = process.env): ModelSource {
+  const { sourceFolder } = manifest.models[id];
+  const fromEnv = env[MODELS_DIR_VARIABLE];
+  if (fromEnv) return { dir: path.resolve(fromEnv, sourceFolder), from: `$${MODELS_DIR_VARIABLE}` };
+  return { dir: path.join(SHARED, 'models', sourceFolder), from: 'the default location' };
 }
 
 export async function sha256(file: string): Promise<string> {
@@ -49,16 +57,16 @@ export async function checkFiles(dir: string, expected: FileDigests): Promise<st
  * Copies and verifies the model. Leaves an already verified copy alone when the source is
  * gone (a clone that was provisioned once keeps building offline).
  */
-export async function provisionModel(source: { dir: string; from: string }, destination: string, expected: FileDigests = manifest.files): Promise<'copied' | 'up-to-date'> {
+export async function provisionModel(source: ModelSource, destination: string, expected: FileDigests, sourceFolder = path.basename(source.dir)): Promise<'copied' | 'up-to-date'> {
   const sourceProblems = await checkFiles(source.dir, expected);
   if (sourceProblems.length > 0) {
     if ((await checkFiles(destination, expected)).length === 0 && !existsSync(source.dir)) return 'up-to-date';
     throw new ProvisionError(
       [
-        `Spotter cannot provision the MobileNet model from ${source.dir} (${source.from}):`,
+        `Spotter cannot provision the model ${sourceFolder} from ${source.dir} (${source.from}):`,
         ...sourceProblems.map((p) => `  - ${p}`),
-        `Fix: point ${MODEL_DIR_VARIABLE} at an intact copy of ${manifest.sourceFolder}/ (files: ${Object.keys(expected).join(', ')}),`,
-        `e.g. \`${MODEL_DIR_VARIABLE}=/path/to/${manifest.sourceFolder} npm run provision\`, or place it at ../shared/models/.`,
+        `Fix: point ${MODELS_DIR_VARIABLE} at a folder holding an intact copy of ${sourceFolder}/ (files: ${Object.keys(expected).join(', ')}),`,
+        `e.g. \`${MODELS_DIR_VARIABLE}=/path/to/models npm run provision\`, or place it at ../shared/models/.`,
         'The expected sha256 of each file is in scripts/model-files.json.',
       ].join('\n'),
     );
@@ -87,10 +95,15 @@ export async function provisionWasm(destination: string): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  const source = modelSourceDir();
-  const result = await provisionModel(source, PROVISIONED_MODEL_DIR);
+  for (const id of MODEL_IDS) {
+    const source = modelSourceDir(id);
+    const result = await provisionModel(source, provisionedModelDir(MODELS[id]), manifest.models[id].files, manifest.models[id].sourceFolder);
+    console.log(`spotter: ${id} ${result === 'copied' ? `copied from ${source.dir} and verified` : 'already provisioned and verified'}.`);
+  }
+  // A folder of an earlier layout would be bundled too (Vite copies all of publicDir).
+  rmSync(path.join(PROVISIONED, 'models/mobilenet_v2'), { recursive: true, force: true });
   await provisionWasm(path.join(PROVISIONED, WASM_PATH_IN_EXTENSION));
-  console.log(`spotter: model ${result === 'copied' ? `copied from ${source.dir} and verified` : 'already provisioned and verified'}; wasm binaries copied.`);
+  console.log('spotter: wasm binaries copied.');
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {

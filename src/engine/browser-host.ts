@@ -6,22 +6,23 @@
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { SpotterError } from '../shared/errors';
 import type { BackgroundRequest, ClassifyResult, Dataset, ImageSource, RequestOf, RequestType, ResultOf, ScreenSource, TrainingState, UserPrediction } from '../shared/protocol';
+import { MODELS, modelJsonPath, type ModelId } from '../shared/models';
 import { storedBackendChoice } from '../storage/backend-choice';
-import type { ExampleMeta, ExampleRecord } from '../storage/database';
+import { MODEL_OF_OLD_RECORDS, type ExampleMeta, type ExampleRecord } from '../storage/database';
 import { addExample, allExamples, deleteExample, deleteLabel, exampleList, renameLabel, replaceEverything } from '../storage/dataset';
 import { parseDataset } from '../storage/dataset-file';
 import { toBase64 } from '../shared/base64';
 import { deleteHead, loadHead, saveHead } from '../storage/head-store';
+import { chosenModel, saveModelChoice } from '../storage/model-choice';
 import { takeStagedImport } from '../storage/import-staging';
 import { distortionSeedOf } from './distort';
-import { SpotterEngine } from './engine';
+import { SpotterEngine, type EngineStatus } from './engine';
 import { DEFAULT_TRAIN_OPTIONS, trainabilityProblem, trainHead, unknownThreshold, UserHead, type TrainingExample, type TrainOptions } from './head';
 import { isCutShort } from './image-completeness';
 import { decodeImage } from './image-decode';
 import { fetchImageBlob } from './image-fetch';
 import { thumbnailOf } from './thumbnail';
 
-export const MODEL_PATH = 'models/mobilenet_v2/model.json';
 export const WASM_DIR = 'wasm/';
 
 /** Browsers show the part of a cut-off file that arrived, and Spotter reads it the same way. */
@@ -33,7 +34,9 @@ type SeenImage = Pick<ClassifyResult, 'imagenet' | 'inferMs' | 'thumbnail' | 'no
 const IDLE_TRAINING: TrainingState = { phase: 'idle', epochs: [], maxEpochs: 0, report: null, error: null, startedAt: null };
 
 export class BrowserEngineHost {
-  readonly engine: SpotterEngine;
+  /** The engine of the chosen backbone, once the choice has been read (see engine()). */
+  private current: SpotterEngine | null = null;
+  private choosing: Promise<SpotterEngine> | null = null;
   private head: UserHead | null = null;
   private headLoading: Promise<void> | null = null;
   private training: TrainingState = IDLE_TRAINING;
@@ -42,10 +45,29 @@ export class BrowserEngineHost {
   private importing = false;
 
   /** @param assetUrl maps a bundled file's path to its URL (runtime.getURL). */
-  constructor(assetUrl: (path: string) => string) {
+  constructor(private readonly assetUrl: (path: string) => string) {
     // Serve the .wasm binaries from the extension: nothing is fetched from a CDN.
     setWasmPaths(assetUrl(WASM_DIR));
-    this.engine = new SpotterEngine({ model: assetUrl(MODEL_PATH), memory: storedBackendChoice });
+  }
+
+  /** The engine of the backbone the user chose (read from storage once; set-model replaces it). */
+  engine(): Promise<SpotterEngine> {
+    if (this.current) return Promise.resolve(this.current);
+    this.choosing ??= chosenModel()
+      .catch(() => MODEL_OF_OLD_RECORDS)
+      .then((model) => (this.current ??= this.engineFor(model)));
+    return this.choosing;
+  }
+
+  private engineFor(model: ModelId): SpotterEngine {
+    const descriptor = MODELS[model];
+    return new SpotterEngine({ descriptor, model: this.assetUrl(modelJsonPath(descriptor)), memory: storedBackendChoice });
+  }
+
+  private async status(warmUp: boolean): Promise<EngineStatus> {
+    const engine = await this.engine();
+    if (warmUp) await engine.ready().catch(() => undefined);
+    return engine.status;
   }
 
   handle<T extends RequestType>(request: RequestOf<T>): Promise<ResultOf<T>>;
@@ -54,8 +76,9 @@ export class BrowserEngineHost {
       case 'classify-image':
         return this.classify(readable(request.source));
       case 'get-status':
-        if (request.warmUp) await this.engine.ready().catch(() => undefined);
-        return this.engine.status;
+        return this.status(request.warmUp);
+      case 'set-model':
+        return this.setModel(request.model);
       case 'add-example':
         return summary(await this.addExample(readable(request.source), request.label, request.pageUrl));
       case 'list-dataset':
@@ -87,7 +110,7 @@ export class BrowserEngineHost {
     const start = performance.now();
     const seen = await this.see(source);
     await this.loadHeadOnce();
-    const backend = this.engine.status.backend;
+    const backend = (await this.engine()).status.backend;
     if (!backend) throw new Error('no backend after load');
     // One head for the whole answer, even if a retrain swaps it meanwhile.
     const head = this.head;
@@ -108,14 +131,14 @@ export class BrowserEngineHost {
 
   private async seeBitmap(bitmap: ImageBitmap): Promise<SeenImage> {
     const thumbnail = thumbnailOf(bitmap);
-    const { imagenet, embedding, inferMs } = await this.engine.classify(bitmap);
+    const { imagenet, embedding, inferMs } = await (await this.engine()).classify(bitmap);
     return { imagenet, embedding, inferMs, thumbnail };
   }
 
   /** Downloads and decodes an image (while the model loads) and hands it to `use`, with a notice for the user if the file is incomplete. */
   private async withBitmap<T>(source: ImageSource, use: (bitmap: ImageBitmap, notice: string | undefined) => Promise<T>): Promise<T> {
     // Start loading the model while the image downloads; the engine awaits it anyway.
-    const modelReady = this.engine.ready();
+    const modelReady = this.engine().then((engine) => engine.ready());
     modelReady.catch(() => undefined); // reported below when awaited; avoid an unhandled rejection if the fetch fails first
     const blob = await fetchImageBlob(source);
     // Checked while the image decodes; a file it cannot read is simply not called incomplete.
@@ -133,11 +156,12 @@ export class BrowserEngineHost {
   private async addExample(source: ImageSource, label: string, pageUrl: string): Promise<ExampleRecord> {
     // The pixels are needed for the distorted copies, so the image is fetched again (the browser's
     // cache usually serves it) rather than reusing the embedding of an earlier classification.
+    const engine = await this.engine();
     const { seen, distortions } = await this.withBitmap(source, async (bitmap) => {
       const seen = await this.seeBitmap(bitmap);
-      return { seen, distortions: await this.engine.distortedEmbeddings(bitmap, distortionSeedOf(seen.embedding)) };
+      return { seen, distortions: await engine.distortedEmbeddings(bitmap, distortionSeedOf(seen.embedding)) };
     });
-    return addExample({ label, embedding: seen.embedding, distortions, thumbnail: seen.thumbnail, imageUrl: storedUrl(source.url), pageUrl: storedUrl(pageUrl), createdAt: Date.now() });
+    return addExample({ label, model: engine.descriptor.id, embedding: seen.embedding, distortions, thumbnail: seen.thumbnail, imageUrl: storedUrl(source.url), pageUrl: storedUrl(pageUrl), createdAt: Date.now() });
   }
 
   private async dataset(): Promise<Dataset> {
@@ -159,7 +183,31 @@ export class BrowserEngineHost {
    * import need no model, so a model that cannot load does not stop them.
    */
   private backendChosen(): Promise<unknown> {
-    return this.engine.ready().catch(() => undefined);
+    return this.engine()
+      .then((engine) => engine.ready())
+      .catch(() => undefined);
+  }
+
+  /**
+   * Switches the backbone: saved first, then a new engine replaces the old one (which frees its
+   * model once its queued jobs ran). The head and the examples' embeddings belong to the model
+   * that made them, so only those of the new model are used from here on.
+   */
+  private async setModel(model: ModelId): Promise<EngineStatus> {
+    this.refuseWhileTraining('Change the model when it has finished.');
+    if (this.importing) throw new SpotterError('bad-message', 'Spotter is importing a file right now. Change the model when it has finished.');
+    const previous = await this.engine();
+    await saveModelChoice(model);
+    if (previous.descriptor.id !== model) {
+      this.current = this.engineFor(model);
+      void previous.dispose();
+      // Read again from storage: the stored head is used only if it was trained for this model.
+      this.head?.dispose();
+      this.head = null;
+      this.headLoading = null;
+      this.training = IDLE_TRAINING;
+    }
+    return this.status(true);
   }
 
   private async startTraining(overrides: Partial<TrainOptions>): Promise<TrainingState> {
@@ -173,9 +221,12 @@ export class BrowserEngineHost {
     const readAt = Date.now();
     this.training = { phase: 'running', epochs: [], maxEpochs: options.epochs, report: null, error: null, startedAt: readAt };
     let examples: TrainingExample[];
+    let model: ModelId;
     try {
       await this.backendChosen();
-      examples = (await allExamples()).map(({ embedding, distortions, label }) => ({ embedding, distortions, label }));
+      model = (await this.engine()).descriptor.id;
+      // Embeddings of another backbone mean nothing to this one.
+      examples = (await allExamples()).filter((example) => (example.model ?? MODEL_OF_OLD_RECORDS) === model).map(({ embedding, distortions, label }) => ({ embedding, distortions, label }));
       const problem = trainabilityProblem(examples);
       if (problem) throw new SpotterError('bad-message', problem);
     } catch (error) {
@@ -191,7 +242,7 @@ export class BrowserEngineHost {
         // An import replaced everything while this ran: its result is for data that is gone.
         if (!current()) return head.dispose();
         try {
-          await saveHead({ head: await head.serialize(), report, trainedAt: readAt });
+          await saveHead({ model, head: await head.serialize(), report, trainedAt: readAt });
         } catch (error) {
           head.dispose();
           throw error;
@@ -269,8 +320,10 @@ export class BrowserEngineHost {
   /** The head persists in IndexedDB; load it at the first classification after start-up. */
   private loadHeadOnce(): Promise<void> {
     if (this.headLoading) return this.headLoading;
-    const loading: Promise<void> = loadHead()
-      .then(async (record) => {
+    const loading: Promise<void> = Promise.all([loadHead(), this.engine()])
+      .then(async ([stored, engine]) => {
+        // A head trained on another backbone's embeddings would give nonsense on this one's.
+        const record = stored && (stored.model ?? MODEL_OF_OLD_RECORDS) === engine.descriptor.id ? stored : undefined;
         if (record) await this.backendChosen();
         const head = record ? await UserHead.deserialize(record.head) : null;
         // A training or an import may have set a newer head while this one was read.

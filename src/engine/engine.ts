@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
-import * as mobilenet from '@tensorflow-models/mobilenet';
+// The 1000 ImageNet class names, in the order both backbones' logits use (after logit 0, "background").
 import { IMAGENET_CLASSES } from '@tensorflow-models/mobilenet/dist/imagenet_classes.js';
 import { SpotterError } from '../shared/errors';
+import { MODELS, DEFAULT_MODEL_ID, type FitMode, type ModelDescriptor } from '../shared/models';
 import {
   activateBackend,
   BACKEND_NAMES,
@@ -13,18 +14,23 @@ import {
   type BackendTiming,
 } from './backend';
 import { DISTORTED_COPIES, randomDistortions } from './distort';
-import { DEFAULT_FIT_MODE, fittedView, modelBatch, pixelGridOf, type FitMode, type PixelSource } from './preprocess';
+import { fittedView, modelBatch, pixelGridOf, type PixelSource } from './preprocess';
 import { JobQueue, withTimeout } from './queue';
 
 export type { PixelSource } from './preprocess';
 
+const IMAGENET_CLASS_COUNT = 1000;
+
 export interface EngineConfig {
-  /** URL of model.json, or an IOHandler (Node tests read the files from disk). */
+  /** The backbone: its input, normalisation and node names (src/shared/models.ts). Default: MobileNet-EdgeTPU. */
+  descriptor?: ModelDescriptor;
+  /** URL of the descriptor's model.json, or an IOHandler (Node tests read the files from disk). */
   model: string | tf.io.IOHandler;
   /** Backends to consider, in order of preference for ties. */
   backends?: readonly BackendName[];
   /** Where the measured choice is kept; without it the probe runs at every load. */
   memory?: BackendMemory;
+  /** Overrides the descriptor's fit mode (measurements compare them). */
   fitMode?: FitMode;
   loadTimeoutMs?: number;
   jobTimeoutMs?: number;
@@ -40,21 +46,12 @@ export interface ImagenetLabel {
 
 export interface Classification {
   imagenet: ImagenetLabel[];
-  /** MobileNet's 1280-d pooled embedding: what the user's own head is trained on. */
+  /** The backbone's pooled embedding (1280 values): what the user's own head is trained on. */
   embedding: Float32Array;
   /** Time spent in the model for this image (preprocessing + forward pass + top-k). */
   inferMs: number;
 }
 
-const EMBEDDING_NODE = 'module_apply_default/MobilenetV2/Logits/AvgPool';
-const LOGITS_NODE = 'module_apply_default/MobilenetV2/Logits/output';
-
-/** mobilenet.js keeps its GraphModel on `.model`; we need it to read two outputs in one pass. */
-function graphOf(model: mobilenet.MobileNet): tf.GraphModel {
-  const graph = (model as unknown as { model?: unknown }).model;
-  if (!(graph instanceof tf.GraphModel)) throw new Error('unexpected @tensorflow-models/mobilenet internals (no GraphModel)');
-  return graph;
-}
 
 function topClasses(probabilities: Float32Array, topK: number): ImagenetLabel[] {
   const indices = Array.from(probabilities.keys()).sort((a, b) => probabilities[b]! - probabilities[a]!).slice(0, topK);
@@ -68,6 +65,8 @@ export type EngineState = 'idle' | 'loading' | 'ready' | 'failed';
 
 export interface EngineStatus {
   state: EngineState;
+  /** The backbone this engine runs. */
+  model: ModelDescriptor['id'];
   backend: BackendName | null;
   /** Probe timings when this load measured; null when a remembered choice was used. */
   probe: BackendTiming[] | null;
@@ -80,19 +79,28 @@ export interface EngineStatus {
  * in Chrome's offscreen document, Firefox's event page and Node (unit tests, benchmarks).
  */
 export class SpotterEngine {
+  readonly descriptor: ModelDescriptor;
   private readonly queue = new JobQueue();
-  private model: mobilenet.MobileNet | null = null;
-  private loading: Promise<mobilenet.MobileNet> | null = null;
-  private currentStatus: EngineStatus = { state: 'idle', backend: null, probe: null, loadMs: null, error: null };
+  private model: tf.GraphModel | null = null;
+  private loading: Promise<tf.GraphModel> | null = null;
+  private disposed = false;
+  private currentStatus: EngineStatus;
 
-  constructor(private readonly config: EngineConfig) {}
+  constructor(private readonly config: EngineConfig) {
+    this.descriptor = config.descriptor ?? MODELS[DEFAULT_MODEL_ID];
+    this.currentStatus = { state: 'idle', model: this.descriptor.id, backend: null, probe: null, loadMs: null, error: null };
+  }
 
   get status(): EngineStatus {
     return { ...this.currentStatus };
   }
 
+  private get fitMode(): FitMode {
+    return this.config.fitMode ?? this.descriptor.fitMode;
+  }
+
   /** Loads once; concurrent callers share the same load, and a failed load can be retried. */
-  ready(): Promise<mobilenet.MobileNet> {
+  ready(): Promise<tf.GraphModel> {
     if (this.model) return Promise.resolve(this.model);
     this.loading ??= this.load().finally(() => (this.loading = null));
     return this.loading;
@@ -100,17 +108,18 @@ export class SpotterEngine {
 
   /** ImageNet top-k and the embedding, from one forward pass. */
   async classify(pixels: PixelSource, topK = 3): Promise<Classification> {
-    const graph = graphOf(await this.ready());
+    const graph = await this.ready();
+    const { embeddingNode, logitsNode, firstClassLogit } = this.descriptor;
     return this.queue.run('Classifying the image', this.config.jobTimeoutMs ?? 20_000, async () => {
       const start = performance.now();
       const grid = await pixelGridOf(pixels);
-      const batch = modelBatch(grid, [fittedView(grid.width, grid.height, this.config.fitMode ?? DEFAULT_FIT_MODE)]);
+      const batch = modelBatch(grid, [fittedView(grid.width, grid.height, this.fitMode)], this.descriptor);
       let outputs: [tf.Tensor, tf.Tensor];
       try {
         outputs = tf.tidy(() => {
-          const [embedding, logits] = graph.execute(batch, [EMBEDDING_NODE, LOGITS_NODE]) as tf.Tensor[];
-          // Logit 0 is ImageNet's "background" class, which mobilenet.js drops too.
-          return [tf.reshape(embedding!, [-1]), tf.reshape(tf.softmax(tf.slice(logits!, [0, 1], [-1, 1000])), [-1])];
+          const [embedding, logits] = graph.execute(batch, [embeddingNode, logitsNode]) as tf.Tensor[];
+          // Logits before the first class (ImageNet's "background") are dropped, as mobilenet.js drops them.
+          return [tf.reshape(embedding!, [-1]), tf.reshape(tf.softmax(tf.slice(logits!, [0, firstClassLogit], [-1, IMAGENET_CLASS_COUNT])), [-1])];
         });
       } finally {
         batch.dispose();
@@ -130,14 +139,14 @@ export class SpotterEngine {
    * for the user's head. Seeded (pass distortionSeedOf(its embedding)), so the same image gives the same copies.
    */
   async distortedEmbeddings(pixels: PixelSource, seed: number, count = DISTORTED_COPIES): Promise<Float32Array[]> {
-    const graph = graphOf(await this.ready());
+    const graph = await this.ready();
     if (count <= 0) return [];
     return this.queue.run('Embedding distorted copies', this.config.jobTimeoutMs ?? 20_000, async () => {
       const grid = await pixelGridOf(pixels);
-      const batch = modelBatch(grid, randomDistortions(grid.width, grid.height, count, seed));
+      const batch = modelBatch(grid, randomDistortions(grid.width, grid.height, count, seed), this.descriptor);
       let embeddings: tf.Tensor;
       try {
-        embeddings = tf.tidy(() => graph.execute(batch, EMBEDDING_NODE) as tf.Tensor);
+        embeddings = tf.tidy(() => graph.execute(batch, this.descriptor.embeddingNode) as tf.Tensor);
       } finally {
         batch.dispose();
       }
@@ -152,18 +161,22 @@ export class SpotterEngine {
   }
 
   /**
-   * Median time of MobileNet's own classify() on a ready 224x224 input, with nothing of
-   * Spotter around it: the floor that `npm run bench` compares the click→overlay time to.
+   * Median time of the model alone on a ready input batch (forward pass, softmax and the read of
+   * the probabilities), with nothing of Spotter around it: the floor that `npm run bench` compares
+   * the click→overlay time to.
    */
   async timeRawClassify(runs = 10): Promise<number> {
-    const model = await this.ready();
+    const graph = await this.ready();
+    const side = this.descriptor.inputSize;
     return this.queue.run('Timing the model', 60_000, async () => {
-      const input = tf.randomUniform([224, 224, 3], 0, 255, 'float32', 7) as tf.Tensor3D;
+      const input = tf.randomUniform([1, side, side, 3], -1, 1, 'float32', 7) as tf.Tensor4D;
       const times: number[] = [];
       try {
         for (let i = 0; i < runs; i++) {
           const start = performance.now();
-          await model.classify(input, 3);
+          const probabilities = tf.tidy(() => tf.softmax(graph.execute(input, this.descriptor.logitsNode) as tf.Tensor2D));
+          await probabilities.data();
+          probabilities.dispose();
           times.push(performance.now() - start);
         }
       } finally {
@@ -174,7 +187,21 @@ export class SpotterEngine {
     });
   }
 
-  private async load(): Promise<mobilenet.MobileNet> {
+  /**
+   * Frees the model once the jobs already queued have run (a model switch replaces this engine).
+   * Later requests are refused.
+   */
+  async dispose(): Promise<void> {
+    if (this.disposed) return;
+    this.disposed = true;
+    await this.queue.run('Closing the model', 60_000, async () => undefined).catch(() => undefined);
+    const model = this.model ?? (await this.loading?.catch(() => null)) ?? null;
+    model?.dispose();
+    this.model = null;
+  }
+
+  private async load(): Promise<tf.GraphModel> {
+    if (this.disposed) throw new SpotterError('engine', 'This model was replaced by another one.');
     const start = performance.now();
     this.currentStatus = { ...this.currentStatus, state: 'loading', error: null };
     // A backend can pass the probe and still fail the model (a shader it cannot compile): the next one gets its turn.
@@ -199,20 +226,20 @@ export class SpotterEngine {
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       this.currentStatus = { ...this.currentStatus, state: 'failed', error: message };
-      throw new SpotterError('engine', `The image model could not be loaded: ${message}`);
+      throw new SpotterError('engine', `The image model (${this.descriptor.title}) could not be loaded: ${message}`);
     }
   }
 
-  private async loadModelOn(backend: BackendName, probe: BackendTiming[] | null, start: number): Promise<mobilenet.MobileNet> {
-    // mobilenet.load runs one warm-up prediction, so the first real click is not the slow one.
-    const loading = mobilenet.load({ version: 2, alpha: 1.0, modelUrl: this.config.model });
+  private async loadModelOn(backend: BackendName, probe: BackendTiming[] | null, start: number): Promise<tf.GraphModel> {
+    const loading = this.loadAndWarmUp();
+    const ready = (): EngineStatus => ({ state: 'ready', model: this.descriptor.id, backend, probe, loadMs: performance.now() - start, error: null });
     const model = await withTimeout('Loading the model', this.config.loadTimeoutMs ?? 60_000, () => loading).catch((error: unknown) => {
       // A load that finishes after the wait gave up is still the model: keep it rather than load a second one.
       loading.then(
         (late) => {
-          if (this.model) return graphOf(late).dispose();
+          if (this.model || this.disposed) return late.dispose();
           this.model = late;
-          this.currentStatus = { state: 'ready', backend, probe, loadMs: performance.now() - start, error: null };
+          this.currentStatus = ready();
         },
         () => undefined,
       );
@@ -220,12 +247,33 @@ export class SpotterEngine {
     });
     // An earlier load that gave up may have arrived meanwhile and be in use: keep that one, not two models.
     if (this.model) {
-      graphOf(model).dispose();
+      model.dispose();
       return this.model;
     }
     this.model = model;
-    this.currentStatus = { state: 'ready', backend, probe, loadMs: performance.now() - start, error: null };
+    this.currentStatus = ready();
     return model;
+  }
+
+  /** Loads the graph and runs one prediction, so the first real click does not pay for kernel set-up (WebGL: shader compilation). */
+  private async loadAndWarmUp(): Promise<tf.GraphModel> {
+    const graph = await tf.loadGraphModel(this.config.model);
+    try {
+      const { inputSize, embeddingNode, logitsNode } = this.descriptor;
+      const outputs = tf.tidy(() => graph.execute(tf.zeros([1, inputSize, inputSize, 3]), [embeddingNode, logitsNode]) as tf.Tensor[]);
+      try {
+        const [embedding, logits] = outputs;
+        if (embedding?.size !== this.descriptor.embeddingSize) throw new Error(`its embedding has ${embedding?.size} values, expected ${this.descriptor.embeddingSize}`);
+        if (!logits || logits.size < this.descriptor.firstClassLogit + IMAGENET_CLASS_COUNT) throw new Error(`it has ${logits?.size} logits, too few for ImageNet's classes`);
+        await Promise.all(outputs.map((output) => output.data()));
+      } finally {
+        tf.dispose(outputs);
+      }
+    } catch (error) {
+      graph.dispose();
+      throw error;
+    }
+    return graph;
   }
 
   /**

@@ -1,18 +1,18 @@
 import * as tf from '@tensorflow/tfjs';
+import type { FitMode, ModelDescriptor } from '../shared/models';
 
-/** MobileNet v2's input side, in pixels. */
+export type { FitMode } from '../shared/models';
+
+/** Both shipped backbones take 224 x 224 pixels; a view is resized to the descriptor's inputSize. */
 export const MODEL_INPUT_SIZE = 224;
 
 /**
  * How an image of any shape becomes the model's square input.
  * - 'squash': the whole image, stretched to a square (nothing is cut off).
  * - 'center-crop': the largest centred square, then scaled (no distortion, loses the edges).
- * Centre-crop is the default: on the shared test photos both get top-1 15/15, but centre-crop
- * gives the right class a higher mean probability (0.94 vs 0.90; `npm run bench` re-measures it).
+ * Each backbone's descriptor names the one measured best for it (docs/decisions/views.md).
  */
-export type FitMode = 'squash' | 'center-crop';
 export const FIT_MODES: readonly FitMode[] = ['squash', 'center-crop'];
-export const DEFAULT_FIT_MODE: FitMode = 'center-crop';
 
 /** A crop box in the normalised [y1, x1, y2, x2] form that tf.image.cropAndResize takes. */
 export type CropBox = [number, number, number, number];
@@ -68,76 +68,127 @@ export function fittedView(width: number, height: number, mode: FitMode): ModelV
   return { box: cropBox(width, height, mode) };
 }
 
+/** One axis of a resize: for each output index, the source indices it reads and their weights. */
+interface Taps {
+  first: Int32Array;
+  count: Int32Array;
+  /** count[j] weights per output index j, in order, summing to 1. */
+  weights: Float32Array;
+  maxCount: number;
+}
+
 /**
- * Each view resized to 224x224 RGB: [n, 224, 224, 3] values, still 0..255. The same bilinear
- * sampling as tf.image.cropAndResize (TF.js's CPU kernel, arithmetic included), done here in
- * plain JS so that nothing image-sized reaches TF.js: on WebGL every new image size compiled new
- * shader programs (pixel upload, cast, slice, crop) and kept them for good; now the GPU only ever
- * sees 224x224 batches. Alpha is dropped (image-decode.ts has put transparent images on white).
+ * The taps that resize the span [a, b] of an axis of `length` pixels (a, b normalised, from the
+ * first to the last pixel centre, as tf.image.cropAndResize reads a box) to `side` samples.
+ * Shrinking averages every source pixel under an output pixel, weighted by how much of it lies
+ * there (area averaging: no aliasing, so a photo of fine texture reads as the texture rather than
+ * as whichever pixels a bilinear sample happens to hit); enlarging interpolates between the two
+ * nearest pixel centres (bilinear).
  */
-export function resizedViews(pixels: PixelGrid, views: readonly ModelView[]): Float32Array {
-  const side = MODEL_INPUT_SIZE;
+function tapsFor(length: number, a: number, b: number, side: number): Taps {
+  // Edges in pixel units: the box [0, 1] covers the whole axis, [0, length).
+  const start = a * (length - 1);
+  const end = b * (length - 1) + 1;
+  const step = (end - start) / side;
+  const first = new Int32Array(side);
+  const count = new Int32Array(side);
+  const weights: number[] = [];
+  let maxCount = 0;
+  for (let j = 0; j < side; j++) {
+    const before = weights.length;
+    if (step > 1) {
+      const low = start + j * step;
+      const high = Math.min(length, low + step);
+      const from = Math.max(0, Math.floor(low));
+      let total = 0;
+      for (let i = from; i < high && i < length; i++) {
+        const weight = Math.min(high, i + 1) - Math.max(low, i);
+        if (weight <= 0) continue;
+        if (weights.length === before) first[j] = i;
+        weights.push(weight);
+        total += weight;
+      }
+      for (let k = before; k < weights.length; k++) weights[k]! /= total;
+    } else {
+      const centre = Math.min(length - 1, Math.max(0, start + (j + 0.5) * step - 0.5));
+      const low = Math.floor(centre);
+      const fraction = centre - low;
+      first[j] = low;
+      weights.push(1 - fraction);
+      if (low + 1 < length) weights.push(fraction);
+    }
+    count[j] = weights.length - before;
+    maxCount = Math.max(maxCount, count[j]!);
+  }
+  return { first, count, weights: Float32Array.from(weights), maxCount };
+}
+
+/**
+ * Each view resized to side x side RGB: [n, side, side, 3] values, still 0..255. Separable:
+ * each needed source row is resized across first, then the rows are combined down (tapsFor).
+ * Done here in plain JS so that nothing image-sized reaches TF.js: on WebGL every new image size
+ * compiled new shader programs (pixel upload, cast, slice, crop) and kept them for good; the GPU
+ * only ever sees side x side batches. Alpha is dropped (image-decode.ts has put transparent images on white).
+ */
+export function resizedViews(pixels: PixelGrid, views: readonly ModelView[], side = MODEL_INPUT_SIZE): Float32Array {
   const { width, height, channels, data } = pixels;
   const output = new Float32Array(views.length * side * side * 3);
-  // Per output column: the two source columns' offsets and the weight between them (-1: outside).
-  const left = new Int32Array(side);
-  const right = new Int32Array(side);
-  const xLerp = new Float64Array(side);
   views.forEach(({ box, flip = false, brightness = 1 }, index) => {
-    // Box corners are float32 in a TF.js tensor: round them the same way.
-    const [y1, x1, y2, x2] = box.map(Math.fround) as CropBox;
-    const heightScale = ((y2 - y1) * (height - 1)) / (side - 1);
-    const widthScale = ((x2 - x1) * (width - 1)) / (side - 1);
-    for (let x = 0; x < side; x++) {
-      const xIndex = onEdge(x1 * (width - 1) + x * widthScale, width - 1);
-      const inside = xIndex >= 0 && xIndex <= width - 1;
-      left[x] = inside ? Math.floor(xIndex) * channels : -1;
-      right[x] = inside ? Math.ceil(xIndex) * channels : -1;
-      xLerp[x] = xIndex - Math.floor(xIndex);
+    const [y1, x1, y2, x2] = box;
+    const across = tapsFor(width, x1, x2, side);
+    const down = tapsFor(height, y1, y2, side);
+    // The source rows the view reads, each resized across into `rows`.
+    const firstRow = down.first[0]!;
+    const lastRow = down.first[side - 1]! + down.count[side - 1]! - 1;
+    const rows = new Float32Array((lastRow - firstRow + 1) * side * 3);
+    for (let row = firstRow; row <= lastRow; row++) {
+      const source = row * width * channels;
+      const target = (row - firstRow) * side * 3;
+      let tap = 0;
+      for (let x = 0; x < side; x++) {
+        let r = 0;
+        let g = 0;
+        let b = 0;
+        for (let k = 0, column = across.first[x]!; k < across.count[x]!; k++, column++, tap++) {
+          const weight = across.weights[tap]!;
+          const at = source + column * channels;
+          r += weight * data[at]!;
+          g += weight * data[at + 1]!;
+          b += weight * data[at + 2]!;
+        }
+        const out = target + (flip ? side - 1 - x : x) * 3;
+        rows[out] = r;
+        rows[out + 1] = g;
+        rows[out + 2] = b;
+      }
     }
     const viewStart = index * side * side * 3;
+    let tap = 0;
     for (let y = 0; y < side; y++) {
-      const yIndex = onEdge(y1 * (height - 1) + y * heightScale, height - 1);
-      // Rows outside the image stay 0, as cropAndResize's default extrapolation value.
-      if (yIndex < 0 || yIndex > height - 1) continue;
-      const top = Math.floor(yIndex) * width * channels;
-      const bottom = Math.ceil(yIndex) * width * channels;
-      const yLerp = yIndex - Math.floor(yIndex);
-      for (let x = 0; x < side; x++) {
-        if (left[x]! < 0) continue;
-        const outX = flip ? side - 1 - x : x;
-        const out = viewStart + (y * side + outX) * 3;
-        for (let c = 0; c < 3; c++) {
-          const topLeft = data[top + left[x]! + c]!;
-          const topRight = data[top + right[x]! + c]!;
-          const bottomLeft = data[bottom + left[x]! + c]!;
-          const bottomRight = data[bottom + right[x]! + c]!;
-          const upper = topLeft + (topRight - topLeft) * xLerp[x]!;
-          const lower = bottomLeft + (bottomRight - bottomLeft) * xLerp[x]!;
-          const value = upper + (lower - upper) * yLerp;
-          output[out + c] = brightness === 1 ? value : Math.min(255, Math.max(0, Math.fround(value) * brightness));
-        }
+      const out = viewStart + y * side * 3;
+      const taps = down.count[y]!;
+      const rowStart = (down.first[y]! - firstRow) * side * 3;
+      for (let i = 0; i < side * 3; i++) {
+        let value = 0;
+        for (let k = 0; k < taps; k++) value += down.weights[tap + k]! * rows[rowStart + k * side * 3 + i]!;
+        output[out + i] = brightness === 1 ? value : Math.min(255, Math.max(0, value * brightness));
       }
+      tap += taps;
     }
   });
   return output;
 }
 
-/**
- * A sample position a rounding error past the last pixel row or column is on it. Without this,
- * the last output row of a 640x480 photo (and of 221 other sizes from 16 to 4096 px; TF.js's
- * cropAndResize has the same quirk) fell "outside" and stayed black.
- */
-function onEdge(index: number, last: number): number {
-  return index > last && index - last < 1e-6 * Math.max(1, last) ? last : index;
+/** The model's own normalisation of 0..255 pixels, and its input side. */
+export type InputSpec = Pick<ModelDescriptor, 'inputSize' | 'normalisation'>;
+
+/** The views as the model's input batch: [n, side, side, 3], normalised as the model expects. */
+export function modelBatch(pixels: PixelGrid, views: readonly ModelView[], input: InputSpec): tf.Tensor4D {
+  const side = input.inputSize;
+  return tf.tidy(() => toModelRange(tf.tensor4d(resizedViews(pixels, views, side), [views.length, side, side, 3]), input));
 }
 
-/** The views as the model's input batch: [n, 224, 224, 3] in the [-1, 1] range this MobileNet expects. */
-export function modelBatch(pixels: PixelGrid, views: readonly ModelView[]): tf.Tensor4D {
-  return tf.tidy(() => toModelRange(tf.tensor4d(resizedViews(pixels, views), [views.length, MODEL_INPUT_SIZE, MODEL_INPUT_SIZE, 3])));
-}
-
-/** 0..255 pixels to the [-1, 1] range this MobileNet expects (as mobilenet.infer() does for it). */
-export function toModelRange<T extends tf.Tensor>(pixels: T): T {
-  return tf.tidy(() => tf.sub(tf.mul(pixels, 2 / 255), 1));
+/** 0..255 pixels to the model's input range: (pixel - offset) / scale. */
+export function toModelRange<T extends tf.Tensor>(pixels: T, { normalisation: { offset, scale } }: InputSpec): T {
+  return tf.tidy(() => tf.div(tf.sub(pixels, offset), scale));
 }

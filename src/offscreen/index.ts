@@ -21,7 +21,7 @@ browser.runtime.onMessage.addListener((message: unknown, sender: Runtime.Message
 });
 
 // Reachable from DevTools and `npm run bench` (only extension pages can see this document).
-Object.assign(globalThis, { spotterEngine: host.engine, spotterHost: host });
+Object.assign(globalThis, { spotterHost: host });
 
 // Load the model now: the first click should not pay for it.
 void host.handle({ type: 'get-status', warmUp: true });

@@ -77,6 +77,9 @@ function App() {
       <header class="top">
         <h1>Spotter</h1>
         <StatusLine />
+        <button type="button" class="link options-link" onClick={() => void browser.runtime.openOptionsPage()}>
+          Options
+        </button>
         {!inTab && tabId && (
           <a class="open-tab" href={`popup.html?tabId=${tabId}`} target="_blank" rel="noreferrer" title="Open this view in a tab">
             Open in tab ↗

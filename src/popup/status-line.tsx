@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { ask } from '../shared/client';
 import { formatMs } from '../shared/format';
+import { MODELS } from '../shared/models';
 import type { ResultOf } from '../shared/protocol';
 
 type Status = ResultOf<'get-status'>;
@@ -12,7 +13,7 @@ const STATE_TEXT: Record<Status['state'], string> = {
   failed: 'Model failed to load',
 };
 
-/** The engine's state in one line: model ready, the backend it measured and chose, load time. */
+/** The engine's state in one line: model ready, which backbone (options page), the backend it measured and chose, load time. */
 export function StatusLine() {
   const [status, setStatus] = useState<Status | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -28,6 +29,8 @@ export function StatusLine() {
       {/* One flex item: the row's gap would otherwise space each " · " part unevenly. */}
       <span>
         {STATE_TEXT[status.state]}
+        {' · '}
+        <span data-testid="model">{MODELS[status.model].title.replace(/ \(.*\)$/, '')}</span>
         {status.backend && (
           <>
             {' · '}

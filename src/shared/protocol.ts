@@ -6,6 +6,7 @@ import * as v from 'valibot';
 import { ERROR_CODES } from './errors';
 import { TRAIN_OPTION_LIMITS } from '../engine/train-options';
 import { BACKEND_NAMES } from './backends';
+import { MODEL_IDS } from './models';
 
 /** Largest image we accept, in bytes (also bounds data: URLs sent between contexts). */
 export const MAX_IMAGE_BYTES = 32 * 1024 * 1024;
@@ -101,6 +102,8 @@ const BackendTimingSchema = v.object({ backend: v.picklist(BACKEND_NAMES), ms: v
 
 export const EngineStatusSchema = v.object({
   state: v.picklist(['idle', 'loading', 'ready', 'failed']),
+  /** The backbone in use (options page: Model). */
+  model: v.picklist(MODEL_IDS),
   backend: v.nullable(v.picklist(BACKEND_NAMES)),
   probe: v.nullable(v.array(BackendTimingSchema)),
   loadMs: v.nullable(v.number()),
@@ -189,6 +192,8 @@ export type Dataset = v.InferOutput<typeof DatasetSchema>;
 export const BackgroundRequestSchema = v.variant('type', [
   v.object({ type: v.literal('classify-image'), source: RequestImageSourceSchema }),
   v.object({ type: v.literal('get-status'), warmUp: v.boolean() }),
+  /** The options page's Model choice: saved, and the engine switches backbone (Spotter's pages only). */
+  v.object({ type: v.literal('set-model'), model: v.picklist(MODEL_IDS) }),
   v.object({ type: v.literal('add-example'), source: RequestImageSourceSchema, label: LabelName, pageUrl: v.string() }),
   v.object({ type: v.literal('list-dataset') }),
   v.object({ type: v.literal('delete-example'), id: v.number() }),
@@ -222,12 +227,13 @@ export type ChangeNotice = v.InferOutput<typeof ChangeNoticeSchema>;
 /** Requests that change the user's labels (the "Label as" menu is rebuilt after them). */
 export const LABEL_CHANGING_REQUESTS: readonly RequestType[] = ['add-example', 'delete-example', 'rename-label', 'delete-label', 'import-dataset'];
 /** Requests that replace or drop the model in use (a finished training is seen by polling instead). */
-export const MODEL_CHANGING_REQUESTS: readonly RequestType[] = ['import-dataset', 'forget-model'];
+export const MODEL_CHANGING_REQUESTS: readonly RequestType[] = ['import-dataset', 'forget-model', 'set-model'];
 
 /** What each request answers with, when it succeeds. */
 export const RESULT_SCHEMAS = {
   'classify-image': ClassifyResultSchema,
   'get-status': EngineStatusSchema,
+  'set-model': EngineStatusSchema,
   'add-example': ExampleSummarySchema,
   'list-dataset': DatasetSchema,
   'delete-example': v.object({ deleted: v.number() }),

@@ -5,7 +5,7 @@ import { database, write } from './database';
 export const storedBackendChoice: BackendMemory = {
   async recall(fingerprint) {
     const record = await (await database()).get('settings', 'backend-choice');
-    return record?.fingerprint === fingerprint ? record.backend : undefined;
+    return record && 'fingerprint' in record && record.fingerprint === fingerprint ? record.backend : undefined;
   },
   async remember(fingerprint, backend, timings) {
     // On a full disk this fails ('storage-full') and the engine measures again next time: nothing is lost.

@@ -7,6 +7,7 @@ import { openDB, type DBSchema, type IDBPDatabase, type IDBPTransaction, type St
 import type { BackendName, BackendTiming } from '../engine/backend';
 import type { SerializedHead, TrainingReport } from '../engine/head';
 import { SpotterError } from '../shared/errors';
+import type { ModelId } from '../shared/models';
 
 export interface BackendChoiceRecord {
   fingerprint: string;
@@ -14,6 +15,18 @@ export interface BackendChoiceRecord {
   timings: BackendTiming[];
   measuredAt: number;
 }
+
+/** The backbone the user chose on the options page. */
+export interface ModelChoiceRecord {
+  model: ModelId;
+  chosenAt: number;
+}
+
+/**
+ * Embeddings, heads and examples saved before Spotter had a second backbone carry no model:
+ * MobileNet v2 made them.
+ */
+export const MODEL_OF_OLD_RECORDS: ModelId = 'mobilenet-v2';
 
 /**
  * One labelled image as lists show it: everything but the embeddings, which live in their own
@@ -31,7 +44,9 @@ export interface ExampleMeta {
 
 /** What the head trains on for one example. */
 export interface ExampleFeatures {
-  /** MobileNet's 1280-d embedding: the head trains on this, never on pixels. */
+  /** The backbone that made these embeddings (absent: MODEL_OF_OLD_RECORDS). */
+  model?: ModelId;
+  /** The backbone's 1280-d embedding: the head trains on this, never on pixels. */
   embedding: Float32Array;
   /**
    * Embeddings of randomly distorted copies of the image (engine/distort.ts), extra training rows.
@@ -44,13 +59,15 @@ export interface ExampleFeatures {
 export type ExampleRecord = ExampleMeta & ExampleFeatures;
 
 export interface HeadRecord {
+  /** The backbone whose embeddings the head was trained on (absent: MODEL_OF_OLD_RECORDS). */
+  model?: ModelId;
   head: SerializedHead;
   report: TrainingReport;
   trainedAt: number;
 }
 
 interface SpotterDB extends DBSchema {
-  settings: { key: 'backend-choice'; value: BackendChoiceRecord };
+  settings: { key: 'backend-choice' | 'model-choice'; value: BackendChoiceRecord | ModelChoiceRecord };
   examples: { key: number; value: ExampleMeta; indexes: { label: string } };
   /** Keyed by the example's id; written and deleted in the same transactions as `examples`. */
   features: { key: number; value: ExampleFeatures };

@@ -2,7 +2,7 @@
  * An accessibility audit of Spotter's own UI with axe-core (WCAG 2.1 A/AA and best practices), in real
  * Chromium and Firefox ESR, in the light and the dark colour scheme: the popup's page grid of
  * classified images, "Your labels" with examples, and the Train view after a finished training
- * (charts and confusion matrix); in Chromium also the right-click overlay, inside its closed
+ * (charts and confusion matrix), the options page; in Chromium also the right-click overlay, inside its closed
  * shadow root. Any violation fails the test and is listed in the message.
  *
  * Colour schemes: Chromium emulates prefers-color-scheme per page over CDP. puppeteer's
@@ -137,6 +137,16 @@ describe.each(E2E_BROWSERS)('Spotter in %s: accessibility (axe-core, WCAG 2.1 AA
     }));
     expect(chart).toEqual(scheme === 'dark' ? { background: 'rgb(32, 35, 42)', train: 'rgb(143, 176, 255)' } : { background: 'rgb(246, 247, 249)', train: 'rgb(47, 91, 211)' });
     await panel.screenshot({ path: path.join(ROOT, 'test-results', `${browserName}-train-${scheme}.png`), fullPage: true });
+
+    // The options page, in the same scheme.
+    const options = await spotter.openExtensionPage('src/options/options.html');
+    if (browserName === 'chromium') await options.emulateMediaFeatures([{ name: 'prefers-color-scheme', value: scheme }]);
+    await options.waitForFunction(() => document.querySelector('[data-testid="model-status"]')?.textContent?.startsWith('In use'), { timeout: 60_000 });
+    expect(await options.evaluate(() => matchMedia('(prefers-color-scheme: dark)').matches)).toBe(scheme === 'dark');
+    const optionsAudit = expectClean(await audit(options), `the options page (${scheme})`);
+    expect(optionsAudit.passed['color-contrast'] ?? 0).toBeGreaterThan(3);
+    await options.screenshot({ path: path.join(ROOT, 'test-results', `${browserName}-options-${scheme}.png`), fullPage: true });
+    await options.close();
   }
 
   beforeAll(async () => {

@@ -31,7 +31,8 @@ describe('the Firefox build', () => {
   });
 
   it('bundles the model and the wasm binaries, and never calls the offscreen API', () => {
-    for (const file of ['models/mobilenet_v2/model.json', 'models/mobilenet_v2/group1-shard1of1.bin', 'wasm/tfjs-backend-wasm-simd.wasm', 'wasm/tfjs-backend-wasm.wasm']) {
+    const models = ['mobilenet-edgetpu', 'mobilenet-v2'].flatMap((id) => [`models/${id}/model.json`, `models/${id}/group1-shard1of1.bin`]);
+    for (const file of [...models, 'wasm/tfjs-backend-wasm-simd.wasm', 'wasm/tfjs-backend-wasm.wasm']) {
       expect(existsSync(path.join(FIREFOX_DIST, file)), file).toBe(true);
     }
     // Every script in the build, wherever it is (the content script is src/content/index.js, outside assets/).
@@ -81,9 +82,13 @@ describe('npm run package', () => {
   it('writes versioned store zips that hold the model and no tests or source maps', () => {
     execFileSync(path.join(ROOT, 'node_modules/.bin/tsx'), [path.join(ROOT, 'scripts/package.ts')], { cwd: ROOT, stdio: 'ignore' });
     for (const browser of ['chrome', 'firefox']) {
-      const entries = zipEntries(path.join(packages, `spotter-${browser}-${pkg.version}.zip`));
+      const zip = path.join(packages, `spotter-${browser}-${pkg.version}.zip`);
+      // The store budget with both backbones bundled: 12 MB a zip.
+      expect(statSync(zip).size, `${browser} zip size`).toBeLessThanOrEqual(12 * 1024 * 1024);
+      const entries = zipEntries(zip);
       expect(entries).toContain('manifest.json');
-      expect(entries).toContain('models/mobilenet_v2/group1-shard1of1.bin');
+      expect(entries).toContain('models/mobilenet-edgetpu/group1-shard1of1.bin');
+      expect(entries).toContain('models/mobilenet-v2/group1-shard1of1.bin');
       expect(entries).toContain('wasm/tfjs-backend-wasm-simd.wasm');
       expect(entries.filter((e) => /\.map$|(^|\/)tests?\/|\.test\./.test(e))).toEqual([]);
     }
@@ -91,7 +96,9 @@ describe('npm run package', () => {
 
   it('writes a source archive from which build-for-amo reproduces dist/firefox exactly', () => {
     const entries = zipEntries(path.join(packages, `spotter-source-${pkg.version}.zip`));
-    expect(entries).toEqual(expect.arrayContaining(['package.json', 'package-lock.json', 'manifest.json', 'README.md', 'amo-model/model.json', 'amo-model/group1-shard1of1.bin']));
+    expect(entries).toEqual(
+      expect.arrayContaining(['package.json', 'package-lock.json', 'manifest.json', 'README.md', 'amo-models/mobilenet_edgetpu_1.0_224_uint8_imagenet_tfjs/model.json', 'amo-models/mobilenet_v2_1.0_224_quant_imagenet_tfjs/group1-shard1of1.bin']),
+    );
     expect(entries.some((e) => e.startsWith('node_modules/') || e.startsWith('dist/'))).toBe(false);
 
     const workdir = mkdtempSync(path.join(os.tmpdir(), 'spotter-amo-'));
@@ -99,7 +106,7 @@ describe('npm run package', () => {
       execFileSync('unzip', ['-q', path.join(packages, `spotter-source-${pkg.version}.zip`), '-d', workdir]);
       // As a reviewer would: no ../shared beside it, only what the archive holds.
       // A clean environment: vitest's NODE_ENV=test would change the bundle, and npm ci must not see it.
-      const env = Object.fromEntries(Object.entries(process.env).filter(([key]) => key !== 'NODE_ENV' && !key.startsWith('VITEST') && key !== 'SPOTTER_MODEL_DIR'));
+      const env = Object.fromEntries(Object.entries(process.env).filter(([key]) => key !== 'NODE_ENV' && !key.startsWith('VITEST') && key !== 'SPOTTER_MODELS_DIR'));
       execFileSync('npm', ['run', 'build-for-amo'], { cwd: workdir, stdio: 'ignore', env });
       expect(digestTree(path.join(workdir, 'dist/firefox'))).toEqual(digestTree(path.join(DIST, 'firefox')));
     } finally {

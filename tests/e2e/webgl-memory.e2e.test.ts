@@ -52,8 +52,8 @@ describe('GPU memory on WebGL over many image sizes (Chromium, SwiftShader)', ()
     server = await startServer((url) => {
       if (url.pathname === '/') return { status: 200, type: 'text/html', body: '<!doctype html><title>WebGL memory</title><script src="/page.js"></script>' };
       if (url.pathname === '/page.js') return { status: 200, type: 'text/javascript', body: script };
-      const model = /^\/models\/mobilenet_v2\/([\w.-]+)$/.exec(url.pathname);
-      if (model) return { status: 200, type: model[1]!.endsWith('.json') ? 'application/json' : 'application/octet-stream', body: readFileSync(path.join(PROVISIONED, 'models/mobilenet_v2', model[1]!)) };
+      const model = /^\/models\/([\w-]+)\/([\w.-]+)$/.exec(url.pathname);
+      if (model) return { status: 200, type: model[2]!.endsWith('.json') ? 'application/json' : 'application/octet-stream', body: readFileSync(path.join(PROVISIONED, 'models', model[1]!, model[2]!)) };
       return undefined;
     });
     // SwiftShader's WebGL must be asked for in headless Chromium.

@@ -34,7 +34,7 @@ describe('the engine falls back when the model fails on the chosen backend', () 
   it('when no backend can run the model, says why, and remembers nothing', async () => {
     const memory = memoryRecalling(undefined);
     const engine = nodeEngine({ backends: ['cpu'], memory });
-    await expect(engine.ready()).rejects.toThrow(/^The image model could not be loaded: .*FusedConv2D/);
+    await expect(engine.ready()).rejects.toThrow(/^The image model \(MobileNet-EdgeTPU \(more accurate\)\) could not be loaded: .*FusedConv2D/);
     expect(engine.status.state).toBe('failed');
     expect(memory.remembered).toEqual([]);
   });

@@ -384,7 +384,7 @@ describe('tensor memory', () => {
   });
 });
 
-describe('accuracy on the shared retraining photos (real MobileNet embeddings)', () => {
+describe('accuracy on the shared retraining photos (real MobileNet embeddings)', { timeout: 600_000 }, () => {
   /** Trains on the first 12 photos of each label (with their distorted copies) and tests on the rest. */
   async function heldOutAccuracy(folder: string, photosPerLabel: number[]): Promise<{ accuracy: number; misses: string[] }> {
     const dataset = await embedFolder(engine, path.join(RETRAIN_DIR, folder));

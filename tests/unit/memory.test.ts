@@ -15,7 +15,8 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import jpeg from 'jpeg-js';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { PROVISIONED } from '../../scripts/paths';
+import { PROVISIONED, provisionedModelDir } from '../../scripts/paths';
+import { DEFAULT_MODEL_ID, MODELS } from '../../src/shared/models';
 import { BrowserEngineHost } from '../../src/engine/browser-host';
 import { fileModelHandler } from '../../src/engine/node-model';
 import { trainHead } from '../../src/engine/head';
@@ -283,7 +284,7 @@ describe('a long session leaks no tensors, memory or bitmaps (real model, WASM, 
     host = new BrowserEngineHost((asset) => `${base}/${asset}`);
     // Warm-up: the model loads (backend probe included) and one image goes through every step once.
     await host.handle({ type: 'get-status', warmUp: true });
-    expect(host.engine.status.state).toBe('ready');
+    expect((await host.engine()).status.state).toBe('ready');
     await host.handle({ type: 'classify-image', source: source(photos[0]!.file) });
     baseline = { ...footprint(), wasmHeap: wasmHeapBytes() };
   });
@@ -324,8 +325,8 @@ describe('a long session leaks no tensors, memory or bitmaps (real model, WASM, 
   it('the engine gives back tensors when an image has no pixels at all (classification and distorted copies)', async () => {
     const empty = tf.zeros([0, 0, 3], 'int32') as tf.Tensor3D;
     try {
-      await expectFootprint('engine.classify of a 0 x 0 image', () => expect(host.engine.classify(empty)).rejects.toThrow(/no pixels/));
-      await expectFootprint('engine.distortedEmbeddings of a 0 x 0 image', () => expect(host.engine.distortedEmbeddings(empty, 1)).rejects.toThrow(/no pixels/));
+      await expectFootprint('engine.classify of a 0 x 0 image', () => expect(host.engine().then((engine) => engine.classify(empty))).rejects.toThrow(/no pixels/));
+      await expectFootprint('engine.distortedEmbeddings of a 0 x 0 image', () => expect(host.engine().then((engine) => engine.distortedEmbeddings(empty, 1))).rejects.toThrow(/no pixels/));
     } finally {
       empty.dispose();
     }
@@ -432,7 +433,7 @@ describe('a model load that gave up, and the retry after it, keep one model betw
     expect(oneModel.tensors).toBeGreaterThan(100);
 
     // The first load waits on a gate past its time limit; the retry's waits on another.
-    const { load } = fileModelHandler(path.join(PROVISIONED, 'models/mobilenet_v2/model.json'));
+    const { load } = fileModelHandler(path.join(provisionedModelDir(MODELS[DEFAULT_MODEL_ID]), 'model.json'));
     if (!load) throw new Error('fileModelHandler gave no load()');
     const gates = [gate(), gate()];
     let loads = 0;

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { cropBox, fittedView, MODEL_INPUT_SIZE, modelBatch, pixelGridOf, resizedViews, type CropBox, type PixelGrid } from '../../src/engine/preprocess';
+import { MODELS } from '../../src/shared/models';
 import { seededRandom } from '../../src/engine/seeded-random';
 
 describe('cropBox', () => {
@@ -84,7 +85,7 @@ describe('resizedViews', () => {
     const batch = resizedViews(gridOf([...row, ...row], 2, 3, 4), [
       { box: [0, 0, 1, 1] },
       { box: [0, 0, 1, 1], flip: true },
-      { box: [0, 0.5, 1, 1], brightness: 1.5 },
+      { box: [0, 0.75, 1, 1], brightness: 1.5 },
     ]);
     expect(batch).toHaveLength(3 * side * side * 3);
     const at = (index: number, x: number) => batch[((index * side + 100) * side + x) * 3]!;
@@ -92,7 +93,7 @@ describe('resizedViews', () => {
     expect(at(0, 223)).toBeCloseTo(200);
     expect(at(1, 0)).toBeCloseTo(200);
     expect(at(1, 223)).toBeCloseTo(10);
-    // The bright right part alone (box coordinates run from the first to the last pixel centre), 1.5x brighter: 300, clipped to 255.
+    // The bright right part alone (the box's left edge at x = 0.75 * (3 - 1) = 1.5, the middle of the bright pixel 1), 1.5x brighter: 300, clipped to 255.
     expect(at(2, 0)).toBe(255);
   });
 
@@ -107,29 +108,51 @@ describe('resizedViews', () => {
     }
   });
 
-  it("matches TF.js's cropAndResize (+ reverse, multiply, clip) on random images, boxes, flips and brightness", () => {
+  it('shrinks by averaging every pixel under each output pixel: fine stripes read as their mean grey, not as whichever stripe a sample hits', () => {
+    // 1-pixel black and white columns at 1000 px: each output pixel covers ~4.5 of them. A point
+    // sample (bilinear at the output centres) reads 0 or 255 in places; the area average ~127.5 everywhere.
+    const [width, height] = [1000, 750];
+    const values = new Uint8Array(width * height * 3);
+    for (let y = 0; y < height; y++) for (let x = 0; x < width; x += 2) values.fill(255, (y * width + x) * 3, (y * width + x) * 3 + 3);
+    const out = resizedViews({ width, height, channels: 3, data: values }, [fittedView(width, height, 'squash')]);
+    let [low, high] = [255, 0];
+    for (const value of out) [low, high] = [Math.min(low, value), Math.max(high, value)];
+    expect(low).toBeGreaterThan(100);
+    expect(high).toBeLessThan(155);
+  });
+
+  it('keeps the mean of the region it shrinks (weights sum to 1, no pixel counted twice or left out)', () => {
     const random = seededRandom(11);
-    for (const [width, height, channels] of [[37, 23, 3], [300, 200, 4], [17, 640, 4], [1024, 768, 3]] as const) {
-      const values = Int32Array.from({ length: width * height * channels }, () => Math.floor(random() * 256));
-      const views = Array.from({ length: 4 }, (_, index) => {
-        const top = random() * 0.4;
-        const left = random() * 0.4;
-        const box: CropBox = index === 0 ? cropBox(width, height, 'center-crop') : [top, left, top + 0.3 + random() * 0.3, left + 0.3 + random() * 0.3];
-        return { box, flip: index % 2 === 1, brightness: index === 0 ? 1 : 0.8 + random() * 0.4 };
-      });
-      const ours = resizedViews({ width, height, channels, data: values }, views);
-      const theirs = tf.tidy(() => {
-        const image = tf.tensor4d(values, [1, height, width, channels], 'int32').slice([0, 0, 0, 0], [1, height, width, 3]).toFloat();
-        const crops = tf.image.cropAndResize(image, views.map(({ box }) => box), views.map(() => 0), [side, side], 'bilinear');
-        const adjusted = views.map(({ flip, brightness }, index) => {
-          const crop = tf.slice(crops, [index, 0, 0, 0], [1, -1, -1, -1]);
-          return tf.mul(flip ? tf.reverse(crop, 2) : crop, brightness);
-        });
-        return tf.clipByValue(tf.concat(adjusted, 0), 0, 255).dataSync() as Float32Array;
-      });
-      let maxDiff = 0;
-      for (let i = 0; i < theirs.length; i++) maxDiff = Math.max(maxDiff, Math.abs(ours[i]! - theirs[i]!));
-      expect(maxDiff, `${width}x${height}x${channels}`).toBeLessThan(1e-3);
+    for (const [width, height, channels] of [[1000, 700, 3], [640, 480, 4], [301, 977, 3]] as const) {
+      const data = Uint8Array.from({ length: width * height * channels }, () => Math.floor(random() * 256));
+      const out = resizedViews({ width, height, channels, data }, [fittedView(width, height, 'squash')]);
+      let [ours, theirs] = [0, 0];
+      for (let i = 0; i < out.length; i += 3) ours += out[i]!;
+      for (let i = 0; i < data.length; i += channels) theirs += data[i]!;
+      expect(ours / (out.length / 3), `${width}x${height}`).toBeCloseTo(theirs / (width * height), 1);
+    }
+  });
+
+  it('enlarges by interpolating between pixel centres (bilinear)', () => {
+    // 2 pixels, 0 and 224, across 224 outputs: output x sits at source (x + 0.5) * 2/224 - 0.5, clamped to [0, 1].
+    const ramp: PixelGrid = { width: 2, height: 1, channels: 3, data: Uint8Array.from([0, 0, 0, 224, 224, 224]) };
+    const out = resizedViews(ramp, [{ box: [0, 0, 1, 1] }]);
+    const at = (x: number) => out[(100 * side + x) * 3]!;
+    expect(at(0)).toBe(0);
+    expect(at(223)).toBe(224);
+    expect(at(112)).toBeCloseTo(224 * ((112.5 * 2) / 224 - 0.5), 3);
+    for (let x = 1; x < side; x++) expect(at(x)).toBeGreaterThanOrEqual(at(x - 1));
+  });
+
+  it('mirrors and brightens a shrunk view as the plain view, flipped and scaled', () => {
+    const random = seededRandom(5);
+    const [width, height] = [500, 400];
+    const data = Uint8Array.from({ length: width * height * 3 }, () => Math.floor(random() * 256));
+    const grid: PixelGrid = { width, height, channels: 3, data };
+    const box: CropBox = [0.1, 0.2, 0.8, 0.9];
+    const [plain, mirrored] = [resizedViews(grid, [{ box }]), resizedViews(grid, [{ box, flip: true, brightness: 0.5 }])];
+    for (const [y, x] of [[0, 0], [17, 200], [223, 223]] as const) {
+      for (let c = 0; c < 3; c++) expect(mirrored[(y * side + (side - 1 - x)) * 3 + c]).toBeCloseTo(plain[(y * side + x) * 3 + c]! * 0.5, 3);
     }
   });
 });
@@ -153,15 +176,18 @@ describe('pixelGridOf', () => {
 });
 
 describe('modelBatch', () => {
-  it('maps 0..255 to [-1, 1] in a [n, 224, 224, 3] batch and leaks no tensors', async () => {
+  it("normalises 0..255 as each model expects in a [n, 224, 224, 3] batch and leaks no tensors", async () => {
     const white = gridOf(Array.from({ length: 4 * 4 * 3 }, () => 255), 4, 4, 3);
-    const before = tf.memory().numTensors;
-    const batch = modelBatch(white, [fittedView(4, 4, 'squash'), { box: [0, 0, 1, 1], brightness: 0 }]);
-    expect(batch.shape).toEqual([2, side, side, 3]);
-    const values = await batch.data();
-    expect(values[0]).toBeCloseTo(1);
-    expect(values[values.length - 1]).toBeCloseTo(-1);
-    batch.dispose();
-    expect(tf.memory().numTensors).toBe(before);
+    // v2: [-1, 1]; EdgeTPU: (pixel - 128) / 127, so 255 -> 1 and 0 -> -1.008.
+    for (const [id, whiteValue, blackValue] of [['mobilenet-v2', 1, -1], ['mobilenet-edgetpu', 1, -128 / 127]] as const) {
+      const before = tf.memory().numTensors;
+      const batch = modelBatch(white, [fittedView(4, 4, 'squash'), { box: [0, 0, 1, 1], brightness: 0 }], MODELS[id]);
+      expect(batch.shape).toEqual([2, side, side, 3]);
+      const values = await batch.data();
+      expect(values[0], id).toBeCloseTo(whiteValue, 5);
+      expect(values[values.length - 1], id).toBeCloseTo(blackValue, 5);
+      batch.dispose();
+      expect(tf.memory().numTensors).toBe(before);
+    }
   });
 });

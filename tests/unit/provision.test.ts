@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { checkFiles, modelSourceDir, ProvisionError, provisionModel, sha256 } from '../../scripts/provision';
+import { MODEL_IDS } from '../../src/shared/models';
 
 let dir: string;
 const source = () => ({ dir: path.join(dir, 'src'), from: 'test' });
@@ -39,7 +40,7 @@ describe('model provisioning', () => {
     const error = await provisionModel(source(), dest(), { ...digests, 'weights.bin': 'ab'.repeat(32) }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ProvisionError);
     expect((error as Error).message).toMatch(/weights\.bin is missing/);
-    expect((error as Error).message).toMatch(/SPOTTER_MODEL_DIR=/);
+    expect((error as Error).message).toMatch(/SPOTTER_MODELS_DIR=/);
   });
 
   it('stops on an altered file', async () => {
@@ -55,15 +56,20 @@ describe('model provisioning', () => {
     expect(await provisionModel(source(), dest(), digests)).toBe('up-to-date');
   });
 
-  it('takes the model folder from SPOTTER_MODEL_DIR, else ../shared', () => {
-    expect(modelSourceDir({ SPOTTER_MODEL_DIR: '/opt/models/x' })).toEqual({ dir: '/opt/models/x', from: '$SPOTTER_MODEL_DIR' });
-    expect(modelSourceDir({}).dir).toMatch(/shared\/models\/mobilenet_v2_1\.0_224_quant_imagenet_tfjs$/);
+  it("takes each model's folder from SPOTTER_MODELS_DIR, else ../shared/models", () => {
+    expect(modelSourceDir('mobilenet-v2', { SPOTTER_MODELS_DIR: '/opt/models' })).toEqual({ dir: '/opt/models/mobilenet_v2_1.0_224_quant_imagenet_tfjs', from: '$SPOTTER_MODELS_DIR' });
+    expect(modelSourceDir('mobilenet-v2', {}).dir).toMatch(/shared\/models\/mobilenet_v2_1\.0_224_quant_imagenet_tfjs$/);
+    expect(modelSourceDir('mobilenet-edgetpu', {}).dir).toMatch(/shared\/models\/mobilenet_edgetpu_1\.0_224_uint8_imagenet_tfjs$/);
   });
 
-  it('the committed digests match the shared model', async () => {
+  it('the committed digests match the shared models, one entry per shipped backbone', async () => {
     const { default: manifest } = await import('../../scripts/model-files.json');
-    // Not an empty list, which would check nothing: the model's graph and its weights at least.
-    expect(Object.keys(manifest.files)).toEqual(expect.arrayContaining(['model.json', expect.stringMatching(/\.bin$/)]));
-    expect(await checkFiles(modelSourceDir({}).dir, manifest.files)).toEqual([]);
+    expect(Object.keys(manifest.models).sort()).toEqual([...MODEL_IDS].sort());
+    for (const id of MODEL_IDS) {
+      const { files } = manifest.models[id];
+      // Not an empty list, which would check nothing: the model's graph and its weights at least.
+      expect(Object.keys(files)).toEqual(expect.arrayContaining(['model.json', expect.stringMatching(/\.bin$/)]));
+      expect(await checkFiles(modelSourceDir(id, {}).dir, files), id).toEqual([]);
+    }
   });
 });

@@ -7,6 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import { distortionSeedOf } from '../../../src/engine/distort';
 import { SpotterEngine } from '../../../src/engine/engine';
 import { decodeImage } from '../../../src/engine/image-decode';
+import { DEFAULT_MODEL_ID, MODELS, modelJsonPath } from '../../../src/shared/models';
 
 export interface GpuFootprint {
   image: string;
@@ -26,7 +27,8 @@ interface WebglMemoryInfo extends tf.MemoryInfo {
 }
 
 // The probe would refuse SwiftShader (software WebGL); a remembered choice skips it, as on a machine that measured WebGL fastest.
-const engine = new SpotterEngine({ model: '/models/mobilenet_v2/model.json', backends: ['webgl'], memory: { recall: async () => 'webgl', remember: async () => undefined } });
+// The default backbone, served by the test from .provisioned/.
+const engine = new SpotterEngine({ descriptor: MODELS[DEFAULT_MODEL_ID], model: `/${modelJsonPath(MODELS[DEFAULT_MODEL_ID])}`, backends: ['webgl'], memory: { recall: async () => 'webgl', remember: async () => undefined } });
 
 async function classifyAndLabel(url: string): Promise<GpuFootprint> {
   const bitmap = await decodeImage(await (await fetch(url)).blob());
