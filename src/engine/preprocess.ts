@@ -7,8 +7,8 @@ export const MODEL_INPUT_SIZE = 224;
  * How an image of any shape becomes the model's square input.
  * - 'squash': the whole image, stretched to a square (nothing is cut off).
  * - 'center-crop': the largest centred square, then scaled (no distortion, loses the edges).
- * Centre-crop is the default: on the shared test photos both get top-1 15/15, but centre-crop
- * gives the right class a higher mean probability (0.94 vs 0.90; `npm run bench` re-measures it).
+ * Centre-crop is the default, by measurement (`npm run bench` re-measures it):
+ * docs/decisions/fit-mode-and-resampling.md.
  */
 export type FitMode = 'squash' | 'center-crop';
 export const FIT_MODES: readonly FitMode[] = ['squash', 'center-crop'];
