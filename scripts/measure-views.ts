@@ -1,6 +1,6 @@
 /**
  * `npx tsx scripts/measure-views.ts`: how each backbone should see an image (fit mode: squash or
- * centre crop), measured on every shared photo set, for docs/decisions/views.md. A measurement,
+ * centre crop), measured on every shared photo set, for docs/decisions/fit-mode-and-resampling.md. A measurement,
  * never a test: it prints a markdown table and writes test-results/views.json.
  *   - ImageNet: top-1 on the 15 shared photos and the mean probability of the right class.
  *   - Few-shot: the real head (trainHead, its default options, 8 distorted copies an example) on

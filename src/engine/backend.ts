@@ -63,7 +63,7 @@ function webglRenderer(): string | undefined {
   }
 }
 
-/** Threaded WASM hangs in Chrome extension pages (its worker needs blob: scripts, which MV3's CSP forbids). */
+/** Threaded WASM hangs in Chrome extension pages (its worker needs blob: scripts, which MV3's CSP forbids): docs/decisions/wasm-threads.md. */
 export function configureWasmSingleThread(): void {
   tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
 }

@@ -5,13 +5,7 @@ import { cropBox, type CropBox, type ModelView } from './preprocess';
  * Training-time distortions, after TensorFlow for Poets' --random_crop / --random_scale /
  * --flip_left_right / --random_brightness: each labelled image is also embedded as a few randomly
  * distorted copies, and the head trains on those too. Classification still sees one plain view,
- * so this costs nothing per click.
- *
- * Measured on the flower photos (12 train / 6 test per label, the real head; table in head.ts):
- * with today's options the copies take the fixed split from 66.7 % to 80.0 %; when they came in
- * (with the options of then) the mean of 8 random splits went from 70 % to 74 %. 16 or 32 copies
- * were no better than 8. Multi-crop averaging at classification time
- * added a few more points but multiplies every click's cost by the number of views, so it is not used.
+ * so this costs nothing per click. Why 8, and what they gain: docs/decisions/distorted-copies.md.
  */
 export const DISTORTED_COPIES = 8;
 

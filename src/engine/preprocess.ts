@@ -10,7 +10,7 @@ export const MODEL_INPUT_SIZE = 224;
  * How an image of any shape becomes the model's square input.
  * - 'squash': the whole image, stretched to a square (nothing is cut off).
  * - 'center-crop': the largest centred square, then scaled (no distortion, loses the edges).
- * Each backbone's descriptor names the one measured best for it (docs/decisions/views.md).
+ * Each backbone's descriptor names the one measured best for it (docs/decisions/fit-mode-and-resampling.md).
  */
 export const FIT_MODES: readonly FitMode[] = ['squash', 'center-crop'];
 

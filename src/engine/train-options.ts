@@ -1,7 +1,7 @@
 /**
  * The head's input size, training options and their defaults. No TF.js here: the popup imports
- * this (the Advanced section's defaults, the export file's checks). Why these values: see the
- * measurements in head.ts.
+ * this (the Advanced section's defaults, the export file's checks). Why these values:
+ * docs/decisions/head.md.
  */
 
 /** Length of MobileNet v2's pooled embedding, the head's input. */

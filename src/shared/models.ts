@@ -1,7 +1,7 @@
 /**
  * The backbones Spotter ships, as data: the engine loads whichever descriptor it is given, and the
  * options page lists them. No TF.js here (the options page and the protocol import it).
- * Why these two and their settings: docs/decisions/backbone.md and docs/decisions/views.md.
+ * Why these two and their settings: docs/decisions/backbone.md and docs/decisions/fit-mode-and-resampling.md.
  */
 
 export const MODEL_IDS = ['mobilenet-edgetpu', 'mobilenet-v2'] as const;
@@ -28,7 +28,7 @@ export interface ModelDescriptor {
   embeddingSize: number;
   /** Index of ImageNet's first class among the logits: 1 where logit 0 is "background". */
   firstClassLogit: number;
-  /** How the image fills the input, chosen per model by measurement (docs/decisions/views.md). */
+  /** How the image fills the input, chosen per model by measurement (docs/decisions/fit-mode-and-resampling.md). */
   fitMode: FitMode;
 }
 
