@@ -9,7 +9,7 @@ import type { BackgroundRequest, ClassifyResult, Dataset, ImageSource, RequestOf
 import { MODELS, modelJsonPath, type ModelId } from '../shared/models';
 import { storedBackendChoice } from '../storage/backend-choice';
 import { MODEL_OF_OLD_RECORDS, type ExampleMeta, type ExampleRecord } from '../storage/database';
-import { addExample, allExamples, deleteExample, deleteLabel, exampleList, renameLabel, replaceEverything } from '../storage/dataset';
+import { addExample, allExamples, deleteExample, deleteLabel, embeddingOrigins, exampleList, examplePicture, renameLabel, replaceEverything, replaceFeatures } from '../storage/dataset';
 import { parseDataset } from '../storage/dataset-file';
 import { toBase64 } from '../shared/base64';
 import { deleteHead, loadHead, saveHead } from '../storage/head-store';
@@ -21,7 +21,7 @@ import { DEFAULT_TRAIN_OPTIONS, trainabilityProblem, trainHead, unknownThreshold
 import { isCutShort } from './image-completeness';
 import { decodeImage } from './image-decode';
 import { fetchImageBlob } from './image-fetch';
-import { thumbnailOf } from './thumbnail';
+import { pictureOf, thumbnailOf } from './thumbnail';
 
 export const WASM_DIR = 'wasm/';
 
@@ -31,7 +31,7 @@ const CUT_SHORT_NOTICE = 'Only part of this image file arrived: these labels are
 /** What one look at an image gives: ImageNet's labels, the embedding, a thumbnail, and a notice if the file was incomplete. */
 type SeenImage = Pick<ClassifyResult, 'imagenet' | 'inferMs' | 'thumbnail' | 'notice'> & { embedding: Float32Array };
 
-const IDLE_TRAINING: TrainingState = { phase: 'idle', epochs: [], maxEpochs: 0, report: null, error: null, startedAt: null };
+const IDLE_TRAINING: TrainingState = { phase: 'idle', epochs: [], maxEpochs: 0, report: null, error: null, startedAt: null, rereading: null };
 
 export class BrowserEngineHost {
   /** The engine of the chosen backbone, once the choice has been read (see engine()). */
@@ -43,6 +43,9 @@ export class BrowserEngineHost {
   /** Counts training runs and imports, so a run that was overtaken cannot write its result. */
   private trainingRun = 0;
   private importing = false;
+  /** Progress of embedding the examples again for the backbone in use (after a model change or an import). */
+  private rereading: TrainingState['rereading'] = null;
+  private rereadRun: { counted: Promise<void>; done: Promise<void> } | null = null;
 
   /** @param assetUrl maps a bundled file's path to its URL (runtime.getURL). */
   constructor(private readonly assetUrl: (path: string) => string) {
@@ -66,8 +69,79 @@ export class BrowserEngineHost {
 
   private async status(warmUp: boolean): Promise<EngineStatus> {
     const engine = await this.engine();
-    if (warmUp) await engine.ready().catch(() => undefined);
+    if (warmUp) {
+      await engine.ready().catch(() => undefined);
+      // Picks up a re-reading that a closed browser cut short (and, after a model switch, starts it).
+      const reread = this.reread();
+      reread.done.catch(() => undefined);
+      await reread.counted;
+    }
     return engine.status;
+  }
+
+  /**
+   * Embeds again, with the backbone in use, every example whose picture is kept and whose
+   * embeddings another backbone made. Each example is written as it is done, so a browser closed
+   * half-way resumes with the rest (status warm-up, Retrain). Retrain waits for it; a model
+   * switch meanwhile starts it over for the new backbone.
+   */
+  private rereadExamples(): Promise<void> {
+    return this.reread().done;
+  }
+
+  /** The running re-reading, or a new one. `counted` settles once its progress shows (the answer to a model switch waits for that, so that the Train view sees it at once). */
+  private reread(): { counted: Promise<void>; done: Promise<void> } {
+    if (!this.rereadRun) {
+      let counted = () => {};
+      const countedOnce = new Promise<void>((resolve) => (counted = resolve));
+      const done = this.rereadAll(counted).finally(() => {
+        counted();
+        this.rereadRun = null;
+        this.rereading = null;
+      });
+      this.rereadRun = { counted: countedOnce, done };
+    }
+    return this.rereadRun;
+  }
+
+  private async rereadAll(counted: () => void): Promise<void> {
+    for (;;) {
+      const engine = await this.engine();
+      const model = engine.descriptor.id;
+      const pending = (await embeddingOrigins()).filter((origin) => origin.model !== model && origin.hasPicture);
+      if (pending.length === 0) return;
+      this.rereading = { model, done: 0, total: pending.length };
+      counted();
+      for (const { id } of pending) {
+        if (this.current !== engine) break;
+        await this.rereadOne(engine, id).catch((error: unknown) => {
+          // It keeps the embeddings it has (Your labels counts it among those that cannot move).
+          console.warn(`Spotter: example ${id} could not be read again for ${engine.descriptor.title}.`, error);
+        });
+        this.rereading = { model, done: this.rereading.done + 1, total: pending.length };
+      }
+      if (this.current === engine) return this.retrainForNewModel(model);
+    }
+  }
+
+  private async rereadOne(engine: SpotterEngine, id: number): Promise<void> {
+    const picture = await examplePicture(id);
+    if (!picture) return;
+    const bitmap = await createImageBitmap(await (await fetch(picture)).blob());
+    try {
+      const { embedding } = await engine.classify(bitmap);
+      const distortions = await engine.distortedEmbeddings(bitmap, distortionSeedOf(embedding));
+      await replaceFeatures(id, { model: engine.descriptor.id, embedding, distortions });
+    } finally {
+      bitmap.close();
+    }
+  }
+
+  /** After a re-reading: the user had a model for another backbone, so they get one for this one, with the same options. */
+  private async retrainForNewModel(model: ModelId): Promise<void> {
+    const stored = await loadHead();
+    if (!stored || (stored.model ?? MODEL_OF_OLD_RECORDS) === model || this.training.phase === 'running') return;
+    await this.startTraining(stored.report.options).catch(() => undefined);
   }
 
   handle<T extends RequestType>(request: RequestOf<T>): Promise<ResultOf<T>>;
@@ -93,7 +167,7 @@ export class BrowserEngineHost {
       case 'train':
         return this.startTraining(request.options);
       case 'training-status':
-        return this.training;
+        return { ...this.training, rereading: this.rereading };
       case 'export-head':
         return this.exportHead();
       case 'forget-model':
@@ -157,11 +231,21 @@ export class BrowserEngineHost {
     // The pixels are needed for the distorted copies, so the image is fetched again (the browser's
     // cache usually serves it) rather than reusing the embedding of an earlier classification.
     const engine = await this.engine();
-    const { seen, distortions } = await this.withBitmap(source, async (bitmap) => {
+    const { seen, distortions, picture } = await this.withBitmap(source, async (bitmap) => {
       const seen = await this.seeBitmap(bitmap);
-      return { seen, distortions: await engine.distortedEmbeddings(bitmap, distortionSeedOf(seen.embedding)) };
+      return { seen, distortions: await engine.distortedEmbeddings(bitmap, distortionSeedOf(seen.embedding)), picture: pictureOf(bitmap) };
     });
-    return addExample({ label, model: engine.descriptor.id, embedding: seen.embedding, distortions, thumbnail: seen.thumbnail, imageUrl: storedUrl(source.url), pageUrl: storedUrl(pageUrl), createdAt: Date.now() });
+    return addExample({
+      label,
+      model: engine.descriptor.id,
+      embedding: seen.embedding,
+      distortions,
+      picture,
+      thumbnail: seen.thumbnail,
+      imageUrl: storedUrl(source.url),
+      pageUrl: storedUrl(pageUrl),
+      createdAt: Date.now(),
+    });
   }
 
   private async dataset(): Promise<Dataset> {
@@ -169,11 +253,23 @@ export class BrowserEngineHost {
     const byLabel = new Map<string, ExampleMeta[]>();
     for (const example of examples) byLabel.set(example.label, [...(byLabel.get(example.label) ?? []), example]);
     const head = await loadHead();
+    const model = (await this.engine()).descriptor.id;
+    // Examples another backbone made: those with a picture wait to be read again, the others cannot move.
+    const elsewhere = new Map<ModelId, { model: ModelId; count: number; withPicture: number }>();
+    for (const origin of await embeddingOrigins()) {
+      if (origin.model === model) continue;
+      const entry = elsewhere.get(origin.model) ?? { model: origin.model, count: 0, withPicture: 0 };
+      entry.count++;
+      if (origin.hasPicture) entry.withPicture++;
+      elsewhere.set(origin.model, entry);
+    }
     return {
       labels: [...byLabel]
         .sort(([a], [b]) => a.localeCompare(b))
         .map(([label, list]) => ({ label, count: list.length, examples: list.map(summary) })),
-      head: head ? { labels: head.head.labels, trainedAt: head.trainedAt, report: head.report } : null,
+      head: head ? { labels: head.head.labels, trainedAt: head.trainedAt, report: head.report, model: head.model ?? MODEL_OF_OLD_RECORDS } : null,
+      model,
+      otherModels: [...elsewhere.values()],
     };
   }
 
@@ -207,6 +303,7 @@ export class BrowserEngineHost {
       this.headLoading = null;
       this.training = IDLE_TRAINING;
     }
+    // status(true) loads the new model and starts re-reading the examples for it.
     return this.status(true);
   }
 
@@ -219,41 +316,60 @@ export class BrowserEngineHost {
     const run = ++this.trainingRun;
     // Taken before the examples are read: an example added later is newer than the model (the Train view says so).
     const readAt = Date.now();
-    this.training = { phase: 'running', epochs: [], maxEpochs: options.epochs, report: null, error: null, startedAt: readAt };
-    let examples: TrainingExample[];
-    let model: ModelId;
+    this.training = { phase: 'running', epochs: [], maxEpochs: options.epochs, report: null, error: null, startedAt: readAt, rereading: null };
+    const reading = this.trainingExamples();
+    const current = () => this.trainingRun === run;
+    if (this.rereading) {
+      // Examples are being read again for a new backbone: answer at once, and the run starts once they are (the Train view shows both).
+      void reading
+        .then(({ examples, model }) => this.train(examples, model, options, readAt, current))
+        .catch((error: unknown) => {
+          if (current()) this.training = { ...this.training, phase: 'failed', error: error instanceof Error ? error.message : String(error) };
+        });
+      return { ...this.training, rereading: this.rereading };
+    }
+    let read: { examples: TrainingExample[]; model: ModelId };
     try {
-      await this.backendChosen();
-      model = (await this.engine()).descriptor.id;
-      // Embeddings of another backbone mean nothing to this one.
-      examples = (await allExamples()).filter((example) => (example.model ?? MODEL_OF_OLD_RECORDS) === model).map(({ embedding, distortions, label }) => ({ embedding, distortions, label }));
-      const problem = trainabilityProblem(examples);
-      if (problem) throw new SpotterError('bad-message', problem);
+      read = await reading;
     } catch (error) {
-      if (this.trainingRun === run) this.training = before;
+      if (current()) this.training = before;
       throw error;
     }
-    const current = () => this.trainingRun === run;
-    // Runs on in this document whether or not the popup stays open; the popup polls for progress.
-    void trainHead(examples, options, (log) => {
-      if (current()) this.training = { ...this.training, epochs: [...this.training.epochs, log] };
-    })
-      .then(async ({ head, report }) => {
-        // An import replaced everything while this ran: its result is for data that is gone.
-        if (!current()) return head.dispose();
-        try {
-          await saveHead({ model, head: await head.serialize(), report, trainedAt: readAt });
-        } catch (error) {
-          head.dispose();
-          throw error;
-        }
-        this.replaceHead(head);
-        if (current()) this.training = { ...this.training, phase: 'done', report };
-      })
-      .catch((error: unknown) => {
-        if (current()) this.training = { ...this.training, phase: 'failed', error: error instanceof Error ? error.message : String(error) };
-      });
+    void this.train(read.examples, read.model, options, readAt, current);
     return this.training;
+  }
+
+  /** The examples of the backbone in use, once none is waiting to be read again for it; refuses too few. */
+  private async trainingExamples(): Promise<{ examples: TrainingExample[]; model: ModelId }> {
+    await this.backendChosen();
+    await this.rereadExamples();
+    const model = (await this.engine()).descriptor.id;
+    // Embeddings of another backbone mean nothing to this one.
+    const examples = (await allExamples()).filter((example) => (example.model ?? MODEL_OF_OLD_RECORDS) === model).map(({ embedding, distortions, label }) => ({ embedding, distortions, label }));
+    const problem = trainabilityProblem(examples);
+    if (problem) throw new SpotterError('bad-message', problem);
+    return { examples, model };
+  }
+
+  /** Trains in this document whether or not the popup stays open (the popup polls for progress), and saves the head unless the run was overtaken. */
+  private async train(examples: TrainingExample[], model: ModelId, options: TrainOptions, readAt: number, current: () => boolean): Promise<void> {
+    try {
+      const { head, report } = await trainHead(examples, options, (log) => {
+        if (current()) this.training = { ...this.training, epochs: [...this.training.epochs, log] };
+      });
+      // An import replaced everything while this ran: its result is for data that is gone.
+      if (!current()) return head.dispose();
+      try {
+        await saveHead({ model, head: await head.serialize(), report, trainedAt: readAt });
+      } catch (error) {
+        head.dispose();
+        throw error;
+      }
+      this.replaceHead(head);
+      if (current()) this.training = { ...this.training, phase: 'done', report };
+    } catch (error) {
+      if (current()) this.training = { ...this.training, phase: 'failed', error: error instanceof Error ? error.message : String(error) };
+    }
   }
 
   /** Swaps the head in memory (storage is written by the caller), disposing the one it replaces. */
@@ -311,9 +427,17 @@ export class BrowserEngineHost {
       head?.dispose();
       throw error;
     }
-    this.replaceHead(head);
+    const model = (await this.engine()).descriptor.id;
+    // A model trained on another backbone's embeddings waits in storage: once the examples are read again, Spotter retrains for this one.
+    if (head && (parsed.head?.model ?? MODEL_OF_OLD_RECORDS) !== model) {
+      head.dispose();
+      this.replaceHead(null);
+    } else {
+      this.replaceHead(head);
+    }
     this.trainingRun++;
     this.training = IDLE_TRAINING;
+    void this.rereadExamples().catch(() => undefined);
     return { examples: parsed.examples.length, labels: new Set(parsed.examples.map((e) => e.label)).size, head: head !== null };
   }
 

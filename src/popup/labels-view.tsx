@@ -1,5 +1,6 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { ask } from '../shared/client';
+import { MODELS } from '../shared/models';
 import { SpotterError, toErrorInfo } from '../shared/errors';
 import { countOf } from '../shared/format';
 import { collapseSpaces, normaliseLabel } from '../shared/labels';
@@ -89,6 +90,13 @@ export function LabelsView(props: { labelsVersion: number; modelVersion: number;
       <p id="labels-summary" tabIndex={-1}>
         {total === 0 ? 'No examples yet: correct a label on "This page", use "Label as" in the right-click menu, or add images here.' : `${countOf(total, 'example')} in ${countOf(dataset.labels.length, 'label')}.`}
       </p>
+      {dataset.otherModels.map(({ model, count, withPicture }) => (
+        <p class="hint" key={model} data-testid="other-model">
+          {withPicture > 0 && `${countOf(withPicture, 'example')} made with ${MODELS[model].title} ${withPicture === 1 ? 'is' : 'are'} being read again for ${MODELS[dataset.model].title} (see Train). `}
+          {count > withPicture &&
+            `${countOf(count - withPicture, 'example')} made with ${MODELS[model].title} cannot move to ${MODELS[dataset.model].title}: ${count - withPicture === 1 ? 'it was' : 'they were'} saved before Spotter kept the pictures, so ${count - withPicture === 1 ? 'it trains' : 'they train'} only when ${MODELS[model].title} is chosen (Spotter's options → Model).`}
+        </p>
+      ))}
       <AddImages disabled={busy} onAdd={addFiles} knownLabels={dataset.labels.map((l) => l.label)} />
       {/* Always mounted, so screen readers announce the first message too. */}
       <p class={message?.kind ?? ''} aria-live={message?.kind === 'error' ? 'assertive' : 'polite'} data-testid="labels-message">
@@ -341,7 +349,7 @@ async function exportModel(): Promise<string> {
 async function exportDataset(): Promise<string> {
   // Read straight from the extension's database (the popup shares its origin): a runtime message
   // is capped at 64 MB in Chrome, about 1000 examples with their distorted copies.
-  const text = serializeDataset(await allExamples(), await loadHead());
+  const text = serializeDataset(await allExamples({ withPictures: true }), await loadHead());
   download(`spotter-dataset-${new Date().toISOString().slice(0, 10)}.json`, new Blob([text], { type: 'application/json' }));
   return 'Everything exported to one file: examples and the trained model.';
 }

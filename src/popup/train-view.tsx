@@ -75,6 +75,7 @@ export function TrainView(props: { labelsVersion: number; modelVersion: number; 
   const [pollError, setPollError] = useState<string | null>(null);
   const [starting, setStarting] = useState(false);
   const lastPhase = useRef<TrainingState['phase'] | null>(null);
+  const wasRereading = useRef(false);
   useEffect(() => {
     lastPhase.current = training?.phase ?? null;
   }, [training]);
@@ -94,12 +95,15 @@ export function TrainView(props: { labelsVersion: number; modelVersion: number; 
           // The engine restarted mid-run (its page was closed or crashed): the run is gone, say so.
           const interrupted = lastPhase.current === 'running' && state.phase === 'idle';
           if (lastPhase.current === 'running' && state.phase === 'done') props.onModelChanged();
+          // Every example now has this backbone's embeddings: the views that count them read again.
+          if (wasRereading.current && !state.rereading) props.onModelChanged();
+          wasRereading.current = state.rereading !== null;
           setPollError(interrupted ? "The training was interrupted (Spotter's engine restarted). Press Retrain to start again." : null);
           setTraining(state);
         },
         failure: setPollError,
       }),
-    [training?.phase === 'running', props.trainingVersion, props.modelVersion],
+    [training?.phase === 'running' || Boolean(training?.rereading), props.trainingVersion, props.modelVersion],
   );
 
   const start = async () => {
@@ -150,7 +154,13 @@ export function TrainView(props: { labelsVersion: number; modelVersion: number; 
         <button type="button" class="primary" onClick={() => void start()} disabled={running || starting || !enough} data-testid="retrain">
           {running || starting ? 'Training…' : 'Retrain'}
         </button>
-        {running && (
+        {training?.rereading && (
+          <span data-testid="rereading-progress" role="status">
+            Re-reading your examples for the new model: {training.rereading.done} / {training.rereading.total}
+            {running ? '; training starts when it is done.' : ''}
+          </span>
+        )}
+        {running && !training.rereading && (
           <span data-testid="training-progress">
             Epoch {training.epochs.length} / {training.maxEpochs}
           </span>

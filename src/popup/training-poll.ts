@@ -14,7 +14,7 @@ export interface PollHandlers {
   failure: (message: string) => void;
 }
 
-/** Reads the training state now and again every POLL_MS while it runs; returns a function that stops it. */
+/** Reads the training state now and again every POLL_MS while it runs or examples are being read again; returns a function that stops it. */
 export function pollTraining(read: () => Promise<TrainingState>, on: PollHandlers): () => void {
   let stopped = false;
   let timer: ReturnType<typeof setTimeout> | undefined;
@@ -25,7 +25,7 @@ export function pollTraining(read: () => Promise<TrainingState>, on: PollHandler
       if (stopped) return;
       failures = 0;
       on.state(state);
-      if (state.phase === 'running') timer = setTimeout(() => void poll(), POLL_MS);
+      if (state.phase === 'running' || state.rereading) timer = setTimeout(() => void poll(), POLL_MS);
     } catch (error) {
       if (stopped) return;
       failures++;

@@ -179,12 +179,18 @@ export const TrainingStateSchema = v.object({
   report: v.nullable(TrainingReportSchema),
   error: v.nullable(v.string()),
   startedAt: v.nullable(v.number()),
+  /** Examples being embedded again for the backbone in use (after a model change or an import); Retrain waits for it. */
+  rereading: v.nullable(v.object({ model: v.picklist(MODEL_IDS), done: v.number(), total: v.number() })),
 });
 export type TrainingState = v.InferOutput<typeof TrainingStateSchema>;
 
 const DatasetSchema = v.object({
   labels: v.array(v.object({ label: v.string(), count: v.number(), examples: v.array(ExampleSummarySchema) })),
-  head: v.nullable(v.object({ labels: v.array(v.string()), trainedAt: v.number(), report: TrainingReportSchema })),
+  head: v.nullable(v.object({ labels: v.array(v.string()), trainedAt: v.number(), report: TrainingReportSchema, model: v.picklist(MODEL_IDS) })),
+  /** The backbone in use: examples train with it only if it made their embeddings. */
+  model: v.picklist(MODEL_IDS),
+  /** Examples another backbone made: `withPicture` of them are read again for this one, the rest cannot move (kept from before Spotter kept pictures). */
+  otherModels: v.array(v.object({ model: v.picklist(MODEL_IDS), count: v.number(), withPicture: v.number() })),
 });
 export type Dataset = v.InferOutput<typeof DatasetSchema>;
 

@@ -55,8 +55,13 @@ export interface ExampleFeatures {
   distortions?: Float32Array[];
 }
 
-/** One labelled image: what the user taught Spotter (both stores joined). */
-export type ExampleRecord = ExampleMeta & ExampleFeatures;
+/**
+ * One labelled image: what the user taught Spotter (the stores joined). `picture` is the image
+ * itself, small (a JPEG data: URL, at most PICTURE_SIDE px on the long side), kept so that a new
+ * backbone can embed the example again; absent on examples saved before Spotter kept pictures,
+ * and left out where it is not needed (training reads embeddings only).
+ */
+export type ExampleRecord = ExampleMeta & ExampleFeatures & { picture?: string };
 
 export interface HeadRecord {
   /** The backbone whose embeddings the head was trained on (absent: MODEL_OF_OLD_RECORDS). */
@@ -75,10 +80,12 @@ interface SpotterDB extends DBSchema {
   heads: { key: 'current'; value: HeadRecord };
   /** A dataset file on its way from the popup to the engine (import-staging.ts); gone once read. */
   imports: { key: 'pending'; value: Blob };
+  /** Each example's picture (a JPEG data: URL), keyed by the example's id; written and deleted with it. */
+  pictures: { key: number; value: string };
 }
 
 const DB_NAME = 'spotter';
-const DB_VERSION = 4;
+const DB_VERSION = 5;
 
 let opening: Promise<IDBPDatabase<SpotterDB>> | undefined;
 
@@ -101,6 +108,7 @@ export function database(): Promise<IDBPDatabase<SpotterDB>> {
         }
       }
       if (oldVersion < 4) db.createObjectStore('imports');
+      if (oldVersion < 5) db.createObjectStore('pictures');
     },
     // The browser closed the connection (storage cleared, disk trouble): open a new one next time.
     terminated() {

@@ -8,6 +8,7 @@ import type { SerializedHead } from '../engine/head';
 import { EMBEDDING_SIZE } from '../engine/train-options';
 import { fromBase64, toBase64 } from '../shared/base64';
 import { SpotterError } from '../shared/errors';
+import { MODEL_IDS } from '../shared/models';
 import { TrainingReportSchema } from '../shared/protocol';
 import type { ExampleRecord, HeadRecord } from './database';
 import { normaliseLabel } from './dataset';
@@ -24,8 +25,15 @@ const EmbeddingBase64 = v.pipe(Base64, v.length(4 * Math.ceil((EMBEDDING_SIZE * 
 /** More copies than Spotter ever makes means the file was not written by Spotter. */
 const MAX_DISTORTIONS = 64;
 
+/** A kept picture is at most 384 px on its long side: a few hundred KB as a data: URL at the very most. */
+const MAX_PICTURE_URL_LENGTH = 2 * 1024 * 1024;
+
 const ExampleFileSchema = v.object({
   label: v.pipe(v.string(), v.trim(), v.minLength(1), v.maxLength(60)),
+  // Optional: files from before Spotter had a second backbone were all made with MobileNet v2.
+  model: v.optional(v.picklist(MODEL_IDS)),
+  // Optional: files from before Spotter kept pictures. With it, another backbone can embed the example again.
+  picture: v.optional(v.pipe(v.string(), v.startsWith('data:image/'), v.maxLength(MAX_PICTURE_URL_LENGTH))),
   embedding: EmbeddingBase64,
   // Optional: files exported before Spotter made distorted copies have none.
   distortions: v.optional(v.pipe(v.array(EmbeddingBase64), v.maxLength(MAX_DISTORTIONS))),
@@ -36,6 +44,7 @@ const ExampleFileSchema = v.object({
 });
 
 const HeadFileSchema = v.object({
+  model: v.optional(v.picklist(MODEL_IDS)),
   labels: v.array(v.string()),
   modelTopology: v.record(v.string(), v.unknown()),
   weightSpecs: v.array(v.looseObject({ name: v.string(), shape: v.array(v.number()), dtype: v.string() })),
@@ -57,6 +66,8 @@ export function serializeDataset(examples: readonly ExampleRecord[], head: HeadR
     exportedAt: Date.now(),
     examples: examples.map((e) => ({
       label: e.label,
+      ...(e.model ? { model: e.model } : {}),
+      ...(e.picture ? { picture: e.picture } : {}),
       embedding: floatsToBase64(e.embedding),
       ...(e.distortions ? { distortions: e.distortions.map(floatsToBase64) } : {}),
       thumbnail: e.thumbnail,
@@ -66,6 +77,7 @@ export function serializeDataset(examples: readonly ExampleRecord[], head: HeadR
     })),
     head: head
       ? {
+          ...(head.model ? { model: head.model } : {}),
           labels: head.head.labels,
           modelTopology: head.head.modelTopology as Record<string, unknown>,
           weightSpecs: head.head.weightSpecs as unknown as v.InferInput<typeof HeadFileSchema>['weightSpecs'],
@@ -141,6 +153,8 @@ export function parseDataset(text: string): ParsedDataset {
   const file = parsed.output;
   const examples = file.examples.map((e, index) => ({
     label: labelOfExample(e.label, index),
+    ...(e.model ? { model: e.model } : {}),
+    ...(e.picture ? { picture: e.picture } : {}),
     embedding: embeddingOf(e.embedding),
     ...(e.distortions ? { distortions: e.distortions.map(embeddingOf) } : {}),
     thumbnail: e.thumbnail,
@@ -155,6 +169,7 @@ export function parseDataset(text: string): ParsedDataset {
   if (new Set(headLabels).size !== headLabels.length) throw new SpotterError('bad-message', 'This Spotter dataset is damaged (the model names a label twice). Nothing was changed.');
   const head: HeadRecord | null = file.head
     ? {
+        ...(file.head.model ? { model: file.head.model } : {}),
         head: {
           format: 'spotter-head@1',
           labels: headLabels,

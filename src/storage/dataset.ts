@@ -1,7 +1,8 @@
 /** The user's labelled examples and their edits. Label names are trimmed and never empty. */
 import { SpotterError } from '../shared/errors';
 import { normaliseLabel } from '../shared/labels';
-import { database, write, type ExampleFeatures, type ExampleMeta, type ExampleRecord, type HeadRecord } from './database';
+import type { ModelId } from '../shared/models';
+import { database, MODEL_OF_OLD_RECORDS, write, type ExampleFeatures, type ExampleMeta, type ExampleRecord, type HeadRecord } from './database';
 
 // The rules live in shared/ so that the popup can check a label before it reads any file.
 export { MAX_LABEL_LENGTH, normaliseLabel } from '../shared/labels';
@@ -26,10 +27,11 @@ export async function canonicalLabel(raw: string, ignore?: string): Promise<stri
 
 export async function addExample(example: Omit<ExampleRecord, 'id'>): Promise<ExampleRecord> {
   const label = await canonicalLabel(example.label);
-  const { meta, features } = splitExample({ ...example, label });
-  const id = await write(['examples', 'features'], async (tx) => {
+  const { meta, features, picture } = splitExample({ ...example, label });
+  const id = await write(['examples', 'features', 'pictures'], async (tx) => {
     const id = await tx.objectStore('examples').add(meta);
     await tx.objectStore('features').add(features, id);
+    if (picture) await tx.objectStore('pictures').add(picture, id);
     return id;
   });
   return { ...meta, ...features, id };
@@ -40,21 +42,57 @@ export async function exampleList(): Promise<ExampleMeta[]> {
   return (await database()).getAll('examples');
 }
 
-/** Every example with its embeddings: what training and export need. */
-export async function allExamples(): Promise<ExampleRecord[]> {
-  const tx = (await database()).transaction(['examples', 'features']);
-  const [metas, features, ids] = await Promise.all([tx.objectStore('examples').getAll(), tx.objectStore('features').getAll(), tx.objectStore('features').getAllKeys()]);
+/** Every example with its embeddings (what training needs), and with `withPictures` their pictures too (export). */
+export async function allExamples({ withPictures = false } = {}): Promise<ExampleRecord[]> {
+  const tx = (await database()).transaction(['examples', 'features', 'pictures']);
+  const [metas, features, ids, pictures, pictureIds] = await Promise.all([
+    tx.objectStore('examples').getAll(),
+    tx.objectStore('features').getAll(),
+    tx.objectStore('features').getAllKeys(),
+    withPictures ? tx.objectStore('pictures').getAll() : [],
+    withPictures ? tx.objectStore('pictures').getAllKeys() : [],
+  ]);
   const featuresById = new Map(ids.map((id, i) => [id, features[i]!]));
+  const picturesById = new Map(pictureIds.map((id, i) => [id, pictures[i]!]));
   return metas.map((meta) => {
     const found = featuresById.get(meta.id!);
     // Both stores change in the same transactions, so this means the database was damaged.
     if (!found) throw new SpotterError('engine', `Spotter's database lost the embedding of example ${meta.id}: delete that example and label the image again.`);
-    return { ...meta, ...found };
+    const picture = picturesById.get(meta.id!);
+    return { ...meta, ...found, ...(picture ? { picture } : {}) };
   });
 }
 
-function splitExample({ embedding, distortions, ...meta }: Omit<ExampleRecord, 'id'>): { meta: Omit<ExampleMeta, 'id'>; features: ExampleFeatures } {
-  return { meta, features: distortions ? { embedding, distortions } : { embedding } };
+/** Which backbone made each example's embeddings, and whether its picture is kept (so that another backbone can embed it again). */
+export async function embeddingOrigins(): Promise<{ id: number; model: ModelId; hasPicture: boolean }[]> {
+  const tx = (await database()).transaction(['features', 'pictures']);
+  const pictured = new Set(await tx.objectStore('pictures').getAllKeys());
+  const origins: { id: number; model: ModelId; hasPicture: boolean }[] = [];
+  // A cursor, so that the 9 embeddings of each example are not all held at once.
+  for (let cursor = await tx.objectStore('features').openCursor(); cursor; cursor = await cursor.continue()) {
+    origins.push({ id: cursor.primaryKey, model: cursor.value.model ?? MODEL_OF_OLD_RECORDS, hasPicture: pictured.has(cursor.primaryKey) });
+  }
+  return origins;
+}
+
+export async function examplePicture(id: number): Promise<string | undefined> {
+  return (await database()).get('pictures', id);
+}
+
+/**
+ * Replaces an example's embeddings with those another backbone made from its picture. False when
+ * the example was deleted meanwhile (nothing is written then).
+ */
+export async function replaceFeatures(id: number, features: ExampleFeatures): Promise<boolean> {
+  return write(['examples', 'features'], async (tx) => {
+    if ((await tx.objectStore('examples').getKey(id)) === undefined) return false;
+    await tx.objectStore('features').put(features, id);
+    return true;
+  });
+}
+
+function splitExample({ embedding, distortions, model, picture, ...meta }: Omit<ExampleRecord, 'id'>): { meta: Omit<ExampleMeta, 'id'>; features: ExampleFeatures; picture?: string } {
+  return { meta, features: { ...(model ? { model } : {}), embedding, ...(distortions ? { distortions } : {}) }, ...(picture ? { picture } : {}) };
 }
 
 export interface LabelSummary {
@@ -70,7 +108,7 @@ export async function labelSummaries(): Promise<LabelSummary[]> {
 }
 
 export async function deleteExample(id: number): Promise<void> {
-  await write(['examples', 'features'], (tx) => Promise.all([tx.objectStore('examples').delete(id), tx.objectStore('features').delete(id)]));
+  await write(['examples', 'features', 'pictures'], (tx) => Promise.all([tx.objectStore('examples').delete(id), tx.objectStore('features').delete(id), tx.objectStore('pictures').delete(id)]));
 }
 
 /**
@@ -93,10 +131,11 @@ export async function renameLabel(from: string, to: string): Promise<number> {
 }
 
 export async function deleteLabel(label: string): Promise<number> {
-  return write(['examples', 'features'], async (tx) => {
+  return write(['examples', 'features', 'pictures'], async (tx) => {
     let deleted = 0;
     for (let cursor = await tx.objectStore('examples').index('label').openCursor(label); cursor; cursor = await cursor.continue()) {
       await tx.objectStore('features').delete(cursor.primaryKey);
+      await tx.objectStore('pictures').delete(cursor.primaryKey);
       await cursor.delete();
       deleted++;
     }
@@ -110,13 +149,16 @@ export async function replaceEverything(examples: readonly Omit<ExampleRecord, '
   const records = examples.map((example) => ({ ...example, label: normaliseLabel(example.label) }));
   // One transaction (write aborts it on any failure, a full disk included): without that, IndexedDB
   // would commit what already ran, the clear and the first examples.
-  await write(['examples', 'features', 'heads'], async (tx) => {
+  await write(['examples', 'features', 'pictures', 'heads'], async (tx) => {
     const examples = tx.objectStore('examples');
     const features = tx.objectStore('features');
-    await Promise.all([examples.clear(), features.clear()]);
+    const pictures = tx.objectStore('pictures');
+    await Promise.all([examples.clear(), features.clear(), pictures.clear()]);
     for (const record of records) {
       const split = splitExample(record);
-      await features.add(split.features, await examples.add(split.meta));
+      const id = await examples.add(split.meta);
+      await features.add(split.features, id);
+      if (split.picture) await pictures.add(split.picture, id);
     }
     const heads = tx.objectStore('heads');
     if (head) await heads.put(head, 'current');

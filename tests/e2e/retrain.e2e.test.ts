@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT } from '../../scripts/paths';
 import { RETRAIN_DIR } from '../support/photos';
 import { serializeDataset } from '../../src/storage/dataset-file';
+import { DEFAULT_MODEL_ID } from '../../src/shared/models';
 import { askFrom, E2E_BROWSERS, launchSpotter, openPopupFor, type SpotterSession } from './support/browsers';
 import { flowerPage, flowerPhotos, TEACH_PER_CLASS } from './support/flowers';
 import { startServer, type FixtureServer } from './support/fixture-server';
@@ -406,7 +407,7 @@ describe.each(E2E_BROWSERS)('Spotter in %s: open views follow what changes', (br
 
   it('"Your labels" and Train follow a retrain, an import and Forget (also from another page); bad names and cancelled questions are handled', async () => {
     const examples = ['ants', 'bees'].flatMap((label, index) =>
-      [0, 1, 2].map((i) => ({ id: index * 3 + i + 1, label, embedding: Float32Array.from({ length: 1280 }, (_, j) => (j % 2 === index ? 1 : 0) + ((i + j) % 3) * 0.01), thumbnail: TINY_PNG, imageUrl: `https://example.com/${label}/${i}.jpg`, pageUrl: 'https://example.com/', createdAt: i })),
+      [0, 1, 2].map((i) => ({ id: index * 3 + i + 1, label, model: DEFAULT_MODEL_ID, embedding: Float32Array.from({ length: 1280 }, (_, j) => (j % 2 === index ? 1 : 0) + ((i + j) % 3) * 0.01), thumbnail: TINY_PNG, imageUrl: `https://example.com/${label}/${i}.jpg`, pageUrl: 'https://example.com/', createdAt: i })),
     );
     const file = path.join(SCREENSHOTS, `${browserName}-small-dataset.json`);
     await writeFile(file, serializeDataset(examples, undefined));

@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { POLL_MS, pollTraining, SLOW_RETRY_MS } from '../../src/popup/training-poll';
 import type { TrainingState } from '../../src/shared/protocol';
 
-const state = (phase: TrainingState['phase']): TrainingState => ({ phase, epochs: [], maxEpochs: 5, report: null, error: null, startedAt: 1 });
+const state = (phase: TrainingState['phase']): TrainingState => ({ phase, epochs: [], maxEpochs: 5, report: null, error: null, startedAt: 1, rereading: null });
 
 afterEach(() => {
   vi.useRealTimers();
