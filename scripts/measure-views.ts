@@ -9,22 +9,20 @@
  * The distorted copies are crops of the centred square whatever the fit mode, so each photo's
  * copies are embedded once per model and only the plain view is embedded per fit mode.
  */
-import { readdirSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { distortionSeedOf } from '../src/engine/distort';
 import { trainHead, type TrainingExample } from '../src/engine/head';
 import { FIT_MODES } from '../src/engine/preprocess';
-import { seededRandom } from '../src/engine/seeded-random';
 import { MODEL_IDS, MODELS, type FitMode, type ModelId } from '../src/shared/models';
 import { nodeEngine } from '../tests/support/engine';
-import { decodeJpeg, labelledPhotos, RETRAIN_DIR } from '../tests/support/photos';
+import { mean, randomSplit, RETRAIN_SETS, retrainPhotoFiles, standardDeviation as sd } from '../tests/support/few-shot';
+import { decodeJpeg, labelledPhotos } from '../tests/support/photos';
 import { ROOT } from './paths';
 
 const SPLITS = 10;
 const TRAIN_PER_LABEL = 12;
-const SETS = ['flower_photos', 'hymenoptera'] as const;
 
 interface Photo {
   label: string;
@@ -32,15 +30,6 @@ interface Photo {
   copies: Float32Array[];
 }
 
-function photosOf(set: string): { label: string; file: string }[] {
-  const dir = path.join(RETRAIN_DIR, set);
-  return readdirSync(dir, { withFileTypes: true })
-    .filter((entry) => entry.isDirectory())
-    .flatMap((entry) => readdirSync(path.join(dir, entry.name)).filter((f) => /\.jpe?g$/i.test(f)).sort().map((f) => ({ label: entry.name, file: path.join(dir, entry.name, f) })));
-}
-
-const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length;
-const sd = (values: number[]) => Math.sqrt(mean(values.map((v) => (v - mean(values)) ** 2)));
 const pct = (value: number) => `${(100 * value).toFixed(1)} %`;
 
 async function measure(id: ModelId) {
@@ -60,9 +49,9 @@ async function measure(id: ModelId) {
     }
     rows.push({ model: id, fitMode, set: 'imagenet-15', top1, meanTrueProbability: trueProbability / 15 });
   }
-  for (const set of SETS) {
+  for (const set of RETRAIN_SETS) {
     const photos: Photo[] = [];
-    for (const { label, file } of photosOf(set)) {
+    for (const { label, file } of retrainPhotoFiles(set)) {
       const pixels = decodeJpeg(file);
       const plain = {} as Record<FitMode, Float32Array>;
       for (const fitMode of FIT_MODES) plain[fitMode] = (await engines[fitMode].classify(pixels)).embedding;
@@ -71,19 +60,12 @@ async function measure(id: ModelId) {
       pixels.dispose();
       photos.push({ label, plain, copies });
     }
-    const labels = [...new Set(photos.map((p) => p.label))];
     for (const fitMode of FIT_MODES) {
       const accuracies: number[] = [];
       for (let split = 0; split < SPLITS; split++) {
-        const random = seededRandom(1000 + split);
-        const train: TrainingExample[] = [];
-        const test: Photo[] = [];
-        for (const label of labels) {
-          const ofLabel = photos.filter((p) => p.label === label).map((p) => ({ p, key: random() })).sort((a, b) => a.key - b.key).map(({ p }) => p);
-          ofLabel.slice(0, TRAIN_PER_LABEL).forEach((p) => train.push({ label, embedding: p.plain[fitMode], distortions: p.copies }));
-          test.push(...ofLabel.slice(TRAIN_PER_LABEL));
-        }
-        const { head } = await trainHead(train, { seed: split });
+        const { train, test } = randomSplit(photos, split, TRAIN_PER_LABEL);
+        const examples: TrainingExample[] = train.map((p) => ({ label: p.label, embedding: p.plain[fitMode], distortions: p.copies }));
+        const { head } = await trainHead(examples, { seed: split });
         const predictions = await head.predictMany(test.map((p) => p.plain[fitMode]));
         head.dispose();
         accuracies.push(mean(predictions.map((scores, i) => (scores[0]!.label === test[i]!.label ? 1 : 0))));
