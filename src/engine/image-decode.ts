@@ -1,7 +1,7 @@
 import { imageSize } from 'image-size';
 import { SpotterError } from '../shared/errors';
 import { decodeSize } from '../shared/image-size';
-import { isFlat } from '../shared/flat-colour';
+import { looksFlat } from '../shared/flat-colour';
 import { imageTypeOf, undecodableMessage } from '../shared/image-type';
 
 /**
@@ -142,17 +142,26 @@ async function onWhite(bitmap: ImageBitmap, size: { width: number; height: numbe
 /** How far a channel may stray from the first pixel for the image to still count as one colour (JPEG noise). */
 const FLAT_TOLERANCE = 6;
 
-/** Whether every pixel of the bitmap is (nearly) the colour of the first: a blank or solid image. */
+/** Whether the bitmap is (nearly) one colour throughout: a blank or solid image (see looksFlat). */
 function isOneColour(bitmap: ImageBitmap): boolean {
   // Looked at no larger than 64 px, averaged ('high'): cheap on every click, and a one-pixel line across a
   // 1024 px image still shifts its cells by a sixteenth (16 levels on white, past the tolerance).
-  const { width, height } = decodeSize(bitmap.width, bitmap.height, 64);
-  const canvas = new OffscreenCanvas(width, height);
+  const canvas = new OffscreenCanvas(1, 1);
   const context = canvas.getContext('2d', { willReadFrequently: true });
   if (!context) return false;
-  context.imageSmoothingQuality = 'high';
-  context.drawImage(bitmap, 0, 0, width, height);
-  return isFlat(context.getImageData(0, 0, width, height).data, FLAT_TOLERANCE);
+  return looksFlat(
+    bitmap.width,
+    bitmap.height,
+    (area, width, height) => {
+      // Resizing the canvas clears it and resets the context's settings.
+      canvas.width = width;
+      canvas.height = height;
+      context.imageSmoothingQuality = 'high';
+      context.drawImage(bitmap, area.x, area.y, area.width, area.height, 0, 0, width, height);
+      return context.getImageData(0, 0, width, height).data;
+    },
+    { tolerance: FLAT_TOLERANCE, overviewSide: 64 },
+  );
 }
 
 /**
