@@ -24,6 +24,9 @@ import { thumbnailOf } from './thumbnail';
 export const MODEL_PATH = 'models/mobilenet_v2/model.json';
 export const WASM_DIR = 'wasm/';
 
+/** Said with a classification when the stored model cannot be used: the rest of the answer stands. */
+const DAMAGED_HEAD_NOTICE = "Your trained model is damaged, so only ImageNet's labels are shown. Retrain, or forget the model in Spotter's Train view.";
+
 /** Browsers show the part of a cut-off file that arrived, and Spotter reads it the same way. */
 const CUT_SHORT_NOTICE = 'Only part of this image file arrived: these labels are for the part shown.';
 
@@ -36,6 +39,8 @@ export class BrowserEngineHost {
   readonly engine: SpotterEngine;
   private head: UserHead | null = null;
   private headLoading: Promise<void> | null = null;
+  /** Why the stored head could not be loaded (it is then skipped), until a new head or Forget replaces it. */
+  private headProblem: string | null = null;
   private training: TrainingState = IDLE_TRAINING;
   /** Counts training runs and imports, so a run that was overtaken cannot write its result. */
   private trainingRun = 0;
@@ -90,15 +95,16 @@ export class BrowserEngineHost {
     const backend = this.engine.status.backend;
     if (!backend) throw new Error('no backend after load');
     // One head for the whole answer, even if a retrain swaps it meanwhile.
-    const head = this.head;
+    const { user, notice } = await userPredictionOf(this.head, this.headProblem, seen.embedding);
+    const notices = [seen.notice, notice].filter(Boolean).join(' ');
     return {
-      user: head ? userPrediction(await head.predict(seen.embedding), head.labels.length) : null,
+      user,
       imagenet: seen.imagenet,
       thumbnail: seen.thumbnail,
       inferMs: seen.inferMs,
       backend,
       totalMs: performance.now() - start,
-      ...(seen.notice && { notice: seen.notice }),
+      ...(notices && { notice: notices }),
     };
   }
 
@@ -209,12 +215,14 @@ export class BrowserEngineHost {
   private replaceHead(head: UserHead | null): void {
     if (this.head !== head) this.head?.dispose();
     this.head = head;
+    this.headProblem = null;
     // A head set here wins over one still being read from storage.
     this.headLoading = Promise.resolve();
   }
 
   private async exportHead(): Promise<ResultOf<'export-head'>> {
     await this.loadHeadOnce();
+    if (!this.head && this.headProblem) throw new SpotterError('bad-message', "Your trained model is damaged and cannot be exported. Retrain, or forget the model in Spotter's Train view.");
     if (!this.head) throw new SpotterError('bad-message', 'There is no trained model yet: label some images and press Retrain first.');
     const files = await this.head.exportFiles();
     return { modelJson: files.modelJson, weightsBase64: toBase64(files.weights), labelsJson: files.labelsJson };
@@ -252,7 +260,8 @@ export class BrowserEngineHost {
     await this.backendChosen();
     // Build the head before writing anything: a head that cannot load must not replace a good one.
     const head = parsed.head ? await UserHead.deserialize(parsed.head.head).catch((error: unknown) => {
-      throw new SpotterError('bad-message', `The model in this file cannot be loaded (${error instanceof Error ? error.message : String(error)}). Nothing was changed.`);
+      const reason = (error instanceof Error ? error.message : String(error)).replace(/^The saved head cannot be used: /, '').replace(/\.$/, '');
+      throw new SpotterError('bad-message', `The model in this file cannot be loaded (${reason}). Nothing was changed.`);
     }) : null;
     try {
       await replaceEverything(parsed.examples, parsed.head);
@@ -278,6 +287,8 @@ export class BrowserEngineHost {
         else head?.dispose();
       })
       .catch((error: unknown) => {
+        // Skipped, not fatal: classifications go on with ImageNet's labels and say why.
+        if (this.headLoading === loading && !this.head) this.headProblem = error instanceof Error ? error.message : String(error);
         console.warn('Spotter: the saved head could not be loaded; retrain to replace it.', error);
       });
     this.headLoading = loading;
@@ -300,6 +311,18 @@ export function storedUrl(address: string): string {
   } catch {
     return address;
   }
+}
+
+/**
+ * The user's part of a classification: their head's top 3, or none, with a note when there is a
+ * head that could not be used (failed to load, or gave no probabilities for this image).
+ */
+export async function userPredictionOf(head: UserHead | null, headProblem: string | null, embedding: Float32Array): Promise<{ user: UserPrediction | null; notice?: string }> {
+  if (!head) return headProblem ? { user: null, notice: DAMAGED_HEAD_NOTICE } : { user: null };
+  const scores = await head.predict(embedding);
+  // Checked at load on test inputs, but an image can still push a borderline head past float range.
+  if (!scores.every(({ probability }) => probability >= 0 && probability <= 1)) return { user: null, notice: DAMAGED_HEAD_NOTICE };
+  return { user: userPrediction(scores, head.labels.length) };
 }
 
 /** The user's top 3, flagged unknown when the best is under the threshold (its label still comes first, as the best guess). */

@@ -5,6 +5,7 @@
  */
 import * as v from 'valibot';
 import type { SerializedHead } from '../engine/head';
+import { weightValuesProblem } from '../engine/head-weights';
 import { EMBEDDING_SIZE } from '../engine/train-options';
 import { fromBase64, toBase64 } from '../shared/base64';
 import { SpotterError } from '../shared/errors';
@@ -166,5 +167,8 @@ export function parseDataset(text: string): ParsedDataset {
         trainedAt: file.head.trainedAt,
       }
     : null;
+  // One NaN weight would fail every classification after the import.
+  const weights = head && weightValuesProblem(head.head.weightSpecs, head.head.weightData);
+  if (weights) throw damaged(`the model: ${weights}`);
   return { examples, head };
 }
