@@ -5,16 +5,17 @@
  */
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { SpotterError } from '../shared/errors';
-import type { BackgroundRequest, ClassifyResult, Dataset, ImageSource, RequestOf, RequestType, ResultOf, ScreenSource, TrainingState, UserPrediction } from '../shared/protocol';
+import { ExampleSummarySchema, HeadSummarySchema, parseMessage, type BackgroundRequest, type ClassifyResult, type Dataset, type ImageSource, type RequestOf, type RequestType, type ResultOf, type ScreenSource, type TrainingState, type UserPrediction } from '../shared/protocol';
 import { storedBackendChoice } from '../storage/backend-choice';
 import type { ExampleMeta, ExampleRecord } from '../storage/database';
-import { addExample, allExamples, deleteExample, deleteLabel, exampleList, renameLabel, replaceEverything } from '../storage/dataset';
+import { addExample, allExamples, deleteEverything, deleteExample, deleteLabel, exampleList, renameLabel, replaceEverything } from '../storage/dataset';
 import { parseDataset } from '../storage/dataset-file';
 import { toBase64 } from '../shared/base64';
 import { deleteHead, loadHead, saveHead } from '../storage/head-store';
 import { takeStagedImport } from '../storage/import-staging';
 import { distortionSeedOf } from './distort';
 import { SpotterEngine } from './engine';
+import { weightValuesProblem } from './head-weights';
 import { DEFAULT_TRAIN_OPTIONS, trainabilityProblem, trainHead, unknownThreshold, UserHead, type TrainingExample, type TrainOptions } from './head';
 import { isCutShort } from './image-completeness';
 import { decodeImage } from './image-decode';
@@ -80,6 +81,8 @@ export class BrowserEngineHost {
         return this.exportHead();
       case 'forget-model':
         return this.forgetModel();
+      case 'delete-all':
+        return this.deleteAll();
       case 'import-dataset':
         return this.importDataset();
       case 'read-from-screen':
@@ -146,16 +149,32 @@ export class BrowserEngineHost {
     return addExample({ label, embedding: seen.embedding, distortions, thumbnail: seen.thumbnail, imageUrl: storedUrl(source.url), pageUrl: storedUrl(pageUrl), createdAt: Date.now() });
   }
 
+  /**
+   * The dataset as views show it. A stored record that the answer's schema would refuse (a date of
+   * Infinity from an older version's import, a damaged disk) is left out and counted rather than
+   * failing the whole answer: the view then still offers Export, Forget, Delete and Import.
+   */
   private async dataset(): Promise<Dataset> {
     const examples = await exampleList();
-    const byLabel = new Map<string, ExampleMeta[]>();
-    for (const example of examples) byLabel.set(example.label, [...(byLabel.get(example.label) ?? []), example]);
-    const head = await loadHead();
+    const byLabel = new Map<string, ResultOf<'add-example'>[]>();
+    let unreadableExamples = 0;
+    for (const example of examples) {
+      const listed = parseMessage(ExampleSummarySchema, summary(example));
+      if (!listed.ok) {
+        unreadableExamples++;
+        continue;
+      }
+      byLabel.set(listed.value.label, [...(byLabel.get(listed.value.label) ?? []), listed.value]);
+    }
+    const record = await loadHead();
+    // Shown as a model only if it can also classify: weights that are not numbers would fail every answer.
+    const head = record && !weightValuesProblem(record.head?.weightSpecs, record.head?.weightData) ? parseMessage(HeadSummarySchema, { labels: record.head.labels, trainedAt: record.trainedAt, report: record.report }) : null;
     return {
       labels: [...byLabel]
         .sort(([a], [b]) => a.localeCompare(b))
-        .map(([label, list]) => ({ label, count: list.length, examples: list.map(summary) })),
-      head: head ? { labels: head.head.labels, trainedAt: head.trainedAt, report: head.report } : null,
+        .map(([label, list]) => ({ label, count: list.length, examples: list })),
+      head: head?.ok ? head.value : null,
+      unreadable: { examples: unreadableExamples, model: Boolean(record) && !head?.ok },
     };
   }
 
@@ -239,6 +258,18 @@ export class BrowserEngineHost {
     this.replaceHead(null);
     this.training = IDLE_TRAINING;
     return { forgotten };
+  }
+
+  /** Every example and the model, gone: the way out when what is stored cannot be read. */
+  private async deleteAll(): Promise<ResultOf<'delete-all'>> {
+    this.refuseWhileTraining('Try again when it has finished; nothing was deleted.');
+    if (this.importing) throw new SpotterError('bad-message', 'Spotter is importing a file right now. Try again when it has finished; nothing was deleted.');
+    const deleted = await deleteEverything();
+    this.replaceHead(null);
+    // A run that started before would save a model for examples that are gone.
+    this.trainingRun++;
+    this.training = IDLE_TRAINING;
+    return deleted;
   }
 
   private async importDataset(): Promise<ResultOf<'import-dataset'>> {

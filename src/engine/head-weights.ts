@@ -15,11 +15,15 @@ const isFloat16NonFinite = (bits: number) => (bits & 0x7c00) === 0x7c00;
  * other, little-endian), are not all finite numbers, or do not fill `data` exactly; null when they are.
  */
 export function weightValuesProblem(specs: readonly tf.io.WeightsManifestEntry[], data: ArrayBuffer): string | null {
+  // Stored data is checked with this too: nothing about its form is taken for granted.
+  if (!Array.isArray(specs)) return 'it has no weight specs';
+  if (Object.prototype.toString.call(data) !== '[object ArrayBuffer]') return 'its weight data is not an ArrayBuffer';
   const view = new DataView(data);
   let offset = 0;
-  for (const spec of specs) {
-    const { name, shape, dtype, quantization } = spec;
-    const stored = quantization?.dtype ?? dtype;
+  for (const spec of specs as unknown[]) {
+    if (typeof spec !== 'object' || spec === null) return `weight spec ${JSON.stringify(spec)} is malformed`;
+    const { name, shape, dtype, quantization } = spec as Partial<tf.io.WeightsManifestEntry>;
+    const stored = quantization?.dtype ?? dtype ?? '';
     const bytes = BYTES_PER_VALUE[stored];
     if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0) || bytes === undefined) return `weight spec ${JSON.stringify(spec)} is malformed`;
     const count = shape.reduce((size, d) => size * d, 1);
@@ -28,6 +32,7 @@ export function weightValuesProblem(specs: readonly tf.io.WeightsManifestEntry[]
     if (quantization) {
       // Stored as integers (or float16), read as min + scale x value: min and scale must be numbers, and the largest value must stay finite.
       const { min = 0, scale = 1 } = quantization;
+      if (typeof min !== 'number' || typeof scale !== 'number') return `its weight "${name}" has a quantization that is not finite numbers`;
       if (!Number.isFinite(min) || !Number.isFinite(scale) || !Number.isFinite(min + scale * 2 ** (8 * bytes))) return `its weight "${name}" has a quantization that is not finite numbers`;
       if (stored === 'float16') {
         for (let i = 0; i < count; i++) if (isFloat16NonFinite(view.getUint16(offset + 2 * i, true))) return bad(i, 'float16 infinity or NaN');

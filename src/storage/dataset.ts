@@ -53,6 +53,21 @@ export async function allExamples(): Promise<ExampleRecord[]> {
   });
 }
 
+/**
+ * Every example that still has its embeddings, and how many have lost them: what an export of what
+ * is readable needs, where allExamples would refuse the lot for one damaged record.
+ */
+export async function examplesWithFeatures(): Promise<{ examples: ExampleRecord[]; missing: number }> {
+  const tx = (await database()).transaction(['examples', 'features']);
+  const [metas, features, ids] = await Promise.all([tx.objectStore('examples').getAll(), tx.objectStore('features').getAll(), tx.objectStore('features').getAllKeys()]);
+  const featuresById = new Map(ids.map((id, i) => [id, features[i]!]));
+  const examples = metas.flatMap((meta) => {
+    const found = featuresById.get(meta.id!);
+    return found ? [{ ...meta, ...found }] : [];
+  });
+  return { examples, missing: metas.length - examples.length };
+}
+
 function splitExample({ embedding, distortions, ...meta }: Omit<ExampleRecord, 'id'>): { meta: Omit<ExampleMeta, 'id'>; features: ExampleFeatures } {
   return { meta, features: distortions ? { embedding, distortions } : { embedding } };
 }
@@ -121,5 +136,14 @@ export async function replaceEverything(examples: readonly Omit<ExampleRecord, '
     const heads = tx.objectStore('heads');
     if (head) await heads.put(head, 'current');
     else await heads.delete('current');
+  });
+}
+
+/** Deletes every example and the model in one transaction; says how many examples there were and whether there was a model. */
+export async function deleteEverything(): Promise<{ examples: number; model: boolean }> {
+  return write(['examples', 'features', 'heads'], async (tx) => {
+    const [examples, model] = await Promise.all([tx.objectStore('examples').count(), tx.objectStore('heads').getKey('current')]);
+    await Promise.all([tx.objectStore('examples').clear(), tx.objectStore('features').clear(), tx.objectStore('heads').delete('current')]);
+    return { examples, model: model !== undefined };
   });
 }
