@@ -26,7 +26,7 @@ export const MODEL_PATH = 'models/mobilenet_v2/model.json';
 export const WASM_DIR = 'wasm/';
 
 /** Said with a classification when the stored model cannot be used: the rest of the answer stands. */
-const DAMAGED_HEAD_NOTICE = "Your trained model is damaged, so only ImageNet's labels are shown. Retrain, or forget the model in Spotter's Train view.";
+const DAMAGED_HEAD_NOTICE = `Your trained model is damaged, so only ImageNet's labels are shown. Retrain it, or forget it under "Your labels" in Spotter's popup.`;
 
 /** Browsers show the part of a cut-off file that arrived, and Spotter reads it the same way. */
 const CUT_SHORT_NOTICE = 'Only part of this image file arrived: these labels are for the part shown.';
@@ -241,7 +241,7 @@ export class BrowserEngineHost {
 
   private async exportHead(): Promise<ResultOf<'export-head'>> {
     await this.loadHeadOnce();
-    if (!this.head && this.headProblem) throw new SpotterError('bad-message', "Your trained model is damaged and cannot be exported. Retrain, or forget the model in Spotter's Train view.");
+    if (!this.head && this.headProblem) throw new SpotterError('bad-message', 'Your trained model is damaged and cannot be exported. Retrain it, or forget it under "Your labels".');
     if (!this.head) throw new SpotterError('bad-message', 'There is no trained model yet: label some images and press Retrain first.');
     const files = await this.head.exportFiles();
     return { modelJson: files.modelJson, weightsBase64: toBase64(files.weights), labelsJson: files.labelsJson };

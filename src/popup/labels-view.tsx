@@ -177,8 +177,8 @@ function Transfer(props: { dataset: Dataset | null; busy: boolean; run: (work: (
   const [confirming, setConfirming] = useState<'forget' | 'delete-all' | null>(null);
   const forgetFocus = useFocusReturn<HTMLButtonElement>(confirming === 'forget');
   const deleteAllFocus = useFocusReturn<HTMLButtonElement>(confirming === 'delete-all');
-  // The Train view forgets a model it can show; here, one that cannot be read (or when nothing can be).
-  const offerForget = !dataset || dataset.unreadable.model;
+  // Beside "Export model", and for a model that cannot be read (which the Train view does not show), or when nothing can be.
+  const offerForget = !dataset || dataset.head !== null || dataset.unreadable.model;
   const cancel = (focus: { cancelled: () => void }) => {
     focus.cancelled();
     setConfirming(null);

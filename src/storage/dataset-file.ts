@@ -96,7 +96,7 @@ function importProblem(examples: FileExample[], head: FileHead | null): string |
 }
 
 /** Why a stored head could not go into a file that imports again (a report or weights that are not numbers), or null. */
-export function headRecordProblem(head: HeadRecord): string | null {
+function headRecordProblem(head: HeadRecord): string | null {
   try {
     return importProblem([], headToFile(head));
   } catch (error) {

@@ -25,7 +25,7 @@ const PANDA = readFileSync(path.join(PHOTOS_DIR, 'imagenet_n02510455_giant_panda
 /** Over 1 MB, the most the pixel-count guard used to read. */
 const PADDING = 1_100_000;
 const TINY_PNG = 'data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==';
-const DAMAGED_HEAD_NOTICE = "Your trained model is damaged, so only ImageNet's labels are shown. Retrain, or forget the model in Spotter's Train view.";
+const DAMAGED_HEAD_NOTICE = `Your trained model is damaged, so only ImageNet's labels are shown. Retrain it, or forget it under "Your labels" in Spotter's popup.`;
 
 // ---- Generated inputs ----
 

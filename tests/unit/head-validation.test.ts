@@ -131,7 +131,7 @@ describe('a stored head that cannot be used', () => {
   it('is skipped in classifications, with a note', async () => {
     await expect(userPredictionOf(null, 'its weight "w" holds a value that is not a finite number', new Float32Array(EMBEDDING_SIZE))).resolves.toEqual({
       user: null,
-      notice: "Your trained model is damaged, so only ImageNet's labels are shown. Retrain, or forget the model in Spotter's Train view.",
+      notice: `Your trained model is damaged, so only ImageNet's labels are shown. Retrain it, or forget it under "Your labels" in Spotter's popup.`,
     });
     await expect(userPredictionOf(null, null, new Float32Array(EMBEDDING_SIZE))).resolves.toEqual({ user: null });
   });
@@ -143,7 +143,7 @@ describe('a stored head that cannot be used', () => {
       // Far past any embedding MobileNet gives (its values lie in [0, 6]): the logits overflow.
       await expect(userPredictionOf(head, null, new Float32Array(EMBEDDING_SIZE).fill(3e38))).resolves.toEqual({
         user: null,
-        notice: "Your trained model is damaged, so only ImageNet's labels are shown. Retrain, or forget the model in Spotter's Train view.",
+        notice: `Your trained model is damaged, so only ImageNet's labels are shown. Retrain it, or forget it under "Your labels" in Spotter's popup.`,
       });
       expect((await userPredictionOf(head, null, embeddingOf(0, 1))).user?.labels[0]?.label).toBe('ants');
     } finally {
@@ -154,7 +154,7 @@ describe('a stored head that cannot be used', () => {
   it('is said to be damaged on export, and is gone after Forget', async () => {
     await storeBrokenHead();
     const host = new BrowserEngineHost((path) => `file:///nowhere/${path}`);
-    await expect(host.handle({ type: 'export-head' })).rejects.toThrow("Your trained model is damaged and cannot be exported. Retrain, or forget the model in Spotter's Train view.");
+    await expect(host.handle({ type: 'export-head' })).rejects.toThrow('Your trained model is damaged and cannot be exported. Retrain it, or forget it under "Your labels".');
     expect(await host.handle({ type: 'forget-model' })).toEqual({ forgotten: true });
     expect(await loadHead()).toBeUndefined();
     await expect(host.handle({ type: 'export-head' })).rejects.toThrow(/no trained model yet/);
