@@ -1,7 +1,7 @@
 import { SpotterError } from '../shared/errors';
 import { MAX_IMAGE_BYTES, MAX_IMAGE_URL_LENGTH, type ImageSource, type ScreenArea } from '../shared/protocol';
 import { decodeSize } from '../shared/image-size';
-import { isFlat } from '../shared/flat-colour';
+import { looksFlat } from '../shared/flat-colour';
 import { asImageBlob, readAsDataUrl } from './data-url';
 import { frameBoxOf, placedIn, TURNED_FRAME, type FrameArea } from './frame-box';
 import type { ImageTarget } from './find-image';
@@ -127,9 +127,17 @@ function snapshot(source: HTMLCanvasElement | HTMLVideoElement, width: number, h
 /** Whether a snapshot is one flat colour, as an undrawn canvas, a cleared WebGL buffer or a protected video frame copy out. */
 function isBlankSnapshot(canvas: HTMLCanvasElement): boolean {
   const probe = document.createElement('canvas');
-  probe.width = probe.height = 16;
   const context = probe.getContext('2d', { willReadFrequently: true });
   if (!context) return false;
-  context.drawImage(canvas, 0, 0, 16, 16);
-  return isFlat(context.getImageData(0, 0, 16, 16).data, 2);
+  return looksFlat(
+    canvas.width,
+    canvas.height,
+    (area, width, height) => {
+      probe.width = width;
+      probe.height = height;
+      context.drawImage(canvas, area.x, area.y, area.width, area.height, 0, 0, width, height);
+      return context.getImageData(0, 0, width, height).data;
+    },
+    { tolerance: 2, overviewSide: 16 },
+  );
 }

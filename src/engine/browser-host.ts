@@ -5,11 +5,11 @@
  */
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { SpotterError } from '../shared/errors';
-import type { BackgroundRequest, ClassifyResult, Dataset, ImageSource, RequestOf, RequestType, ResultOf, ScreenSource, TrainingState, UserPrediction } from '../shared/protocol';
+import { ExampleSummarySchema, HeadSummarySchema, parseMessage, type BackgroundRequest, type ClassifyResult, type Dataset, type ImageSource, type RequestOf, type RequestType, type ResultOf, type ScreenSource, type TrainingState, type UserPrediction } from '../shared/protocol';
 import { MODELS, modelJsonPath, type ModelId } from '../shared/models';
 import { storedBackendChoice } from '../storage/backend-choice';
 import { MODEL_OF_OLD_RECORDS, type ExampleMeta, type ExampleRecord } from '../storage/database';
-import { addExample, allExamples, deleteExample, deleteLabel, embeddingOrigins, exampleList, examplePicture, renameLabel, replaceEverything, replaceFeatures } from '../storage/dataset';
+import { addExample, allExamples, deleteEverything, deleteExample, deleteLabel, embeddingOrigins, exampleList, examplePicture, renameLabel, replaceEverything, replaceFeatures } from '../storage/dataset';
 import { parseDataset } from '../storage/dataset-file';
 import { toBase64 } from '../shared/base64';
 import { deleteHead, loadHead, saveHead } from '../storage/head-store';
@@ -17,6 +17,7 @@ import { chosenModel, saveModelChoice } from '../storage/model-choice';
 import { takeStagedImport } from '../storage/import-staging';
 import { distortionSeedOf } from './distort';
 import { SpotterEngine, type EngineStatus } from './engine';
+import { weightValuesProblem } from './head-weights';
 import { DEFAULT_TRAIN_OPTIONS, trainabilityProblem, trainHead, unknownThreshold, UserHead, type TrainingExample, type TrainOptions } from './head';
 import { isCutShort } from './image-completeness';
 import { decodeImage } from './image-decode';
@@ -24,6 +25,9 @@ import { fetchImageBlob } from './image-fetch';
 import { pictureOf, thumbnailOf } from './thumbnail';
 
 export const WASM_DIR = 'wasm/';
+
+/** Said with a classification when the stored model cannot be used: the rest of the answer stands. */
+const DAMAGED_HEAD_NOTICE = `Your trained model is damaged, so only ImageNet's labels are shown. Retrain it, or forget it under "Your labels" in Spotter's popup.`;
 
 /** Browsers show the part of a cut-off file that arrived, and Spotter reads it the same way. */
 const CUT_SHORT_NOTICE = 'Only part of this image file arrived: these labels are for the part shown.';
@@ -39,6 +43,8 @@ export class BrowserEngineHost {
   private choosing: Promise<SpotterEngine> | null = null;
   private head: UserHead | null = null;
   private headLoading: Promise<void> | null = null;
+  /** Why the stored head could not be loaded (it is then skipped), until a new head or Forget replaces it. */
+  private headProblem: string | null = null;
   private training: TrainingState = IDLE_TRAINING;
   /** Counts training runs and imports, so a run that was overtaken cannot write its result. */
   private trainingRun = 0;
@@ -172,6 +178,8 @@ export class BrowserEngineHost {
         return this.exportHead();
       case 'forget-model':
         return this.forgetModel();
+      case 'delete-all':
+        return this.deleteAll();
       case 'import-dataset':
         return this.importDataset();
       case 'read-from-screen':
@@ -187,15 +195,16 @@ export class BrowserEngineHost {
     const backend = (await this.engine()).status.backend;
     if (!backend) throw new Error('no backend after load');
     // One head for the whole answer, even if a retrain swaps it meanwhile.
-    const head = this.head;
+    const { user, notice } = await userPredictionOf(this.head, this.headProblem, seen.embedding);
+    const notices = [seen.notice, notice].filter(Boolean).join(' ');
     return {
-      user: head ? userPrediction(await head.predict(seen.embedding), head.labels.length) : null,
+      user,
       imagenet: seen.imagenet,
       thumbnail: seen.thumbnail,
       inferMs: seen.inferMs,
       backend,
       totalMs: performance.now() - start,
-      ...(seen.notice && { notice: seen.notice }),
+      ...(notices && { notice: notices }),
     };
   }
 
@@ -248,11 +257,26 @@ export class BrowserEngineHost {
     });
   }
 
+  /**
+   * The dataset as views show it. A stored record that the answer's schema would refuse (a date of
+   * Infinity from an older version's import, a damaged disk) is left out and counted rather than
+   * failing the whole answer: the view then still offers Export, Forget, Delete and Import.
+   */
   private async dataset(): Promise<Dataset> {
     const examples = await exampleList();
-    const byLabel = new Map<string, ExampleMeta[]>();
-    for (const example of examples) byLabel.set(example.label, [...(byLabel.get(example.label) ?? []), example]);
-    const head = await loadHead();
+    const byLabel = new Map<string, ResultOf<'add-example'>[]>();
+    let unreadableExamples = 0;
+    for (const example of examples) {
+      const listed = parseMessage(ExampleSummarySchema, summary(example));
+      if (!listed.ok) {
+        unreadableExamples++;
+        continue;
+      }
+      byLabel.set(listed.value.label, [...(byLabel.get(listed.value.label) ?? []), listed.value]);
+    }
+    const record = await loadHead();
+    // Shown as a model only if it can also classify: weights that are not numbers would fail every answer.
+    const head = record && !weightValuesProblem(record.head?.weightSpecs, record.head?.weightData) ? parseMessage(HeadSummarySchema, { labels: record.head.labels, trainedAt: record.trainedAt, report: record.report, model: record.model ?? MODEL_OF_OLD_RECORDS }) : null;
     const model = (await this.engine()).descriptor.id;
     // Examples another backbone made: those with a picture wait to be read again, the others cannot move.
     const elsewhere = new Map<ModelId, { model: ModelId; count: number; withPicture: number }>();
@@ -266,8 +290,9 @@ export class BrowserEngineHost {
     return {
       labels: [...byLabel]
         .sort(([a], [b]) => a.localeCompare(b))
-        .map(([label, list]) => ({ label, count: list.length, examples: list.map(summary) })),
-      head: head ? { labels: head.head.labels, trainedAt: head.trainedAt, report: head.report, model: head.model ?? MODEL_OF_OLD_RECORDS } : null,
+        .map(([label, list]) => ({ label, count: list.length, examples: list })),
+      head: head?.ok ? head.value : null,
+      unreadable: { examples: unreadableExamples, model: Boolean(record) && !head?.ok },
       model,
       otherModels: [...elsewhere.values()],
     };
@@ -300,6 +325,7 @@ export class BrowserEngineHost {
       // Read again from storage: the stored head is used only if it was trained for this model.
       this.head?.dispose();
       this.head = null;
+      this.headProblem = null;
       this.headLoading = null;
       this.training = IDLE_TRAINING;
     }
@@ -376,12 +402,14 @@ export class BrowserEngineHost {
   private replaceHead(head: UserHead | null): void {
     if (this.head !== head) this.head?.dispose();
     this.head = head;
+    this.headProblem = null;
     // A head set here wins over one still being read from storage.
     this.headLoading = Promise.resolve();
   }
 
   private async exportHead(): Promise<ResultOf<'export-head'>> {
     await this.loadHeadOnce();
+    if (!this.head && this.headProblem) throw new SpotterError('bad-message', 'Your trained model is damaged and cannot be exported. Retrain it, or forget it under "Your labels".');
     if (!this.head) throw new SpotterError('bad-message', 'There is no trained model yet: label some images and press Retrain first.');
     const files = await this.head.exportFiles();
     return { modelJson: files.modelJson, weightsBase64: toBase64(files.weights), labelsJson: files.labelsJson };
@@ -398,6 +426,18 @@ export class BrowserEngineHost {
     this.replaceHead(null);
     this.training = IDLE_TRAINING;
     return { forgotten };
+  }
+
+  /** Every example and the model, gone: the way out when what is stored cannot be read. */
+  private async deleteAll(): Promise<ResultOf<'delete-all'>> {
+    this.refuseWhileTraining('Try again when it has finished; nothing was deleted.');
+    if (this.importing) throw new SpotterError('bad-message', 'Spotter is importing a file right now. Try again when it has finished; nothing was deleted.');
+    const deleted = await deleteEverything();
+    this.replaceHead(null);
+    // A run that started before would save a model for examples that are gone.
+    this.trainingRun++;
+    this.training = IDLE_TRAINING;
+    return deleted;
   }
 
   private async importDataset(): Promise<ResultOf<'import-dataset'>> {
@@ -419,7 +459,8 @@ export class BrowserEngineHost {
     await this.backendChosen();
     // Build the head before writing anything: a head that cannot load must not replace a good one.
     const head = parsed.head ? await UserHead.deserialize(parsed.head.head).catch((error: unknown) => {
-      throw new SpotterError('bad-message', `The model in this file cannot be loaded (${error instanceof Error ? error.message : String(error)}). Nothing was changed.`);
+      const reason = (error instanceof Error ? error.message : String(error)).replace(/^The saved head cannot be used: /, '').replace(/\.$/, '');
+      throw new SpotterError('bad-message', `The model in this file cannot be loaded (${reason}). Nothing was changed.`);
     }) : null;
     try {
       await replaceEverything(parsed.examples, parsed.head);
@@ -455,6 +496,8 @@ export class BrowserEngineHost {
         else head?.dispose();
       })
       .catch((error: unknown) => {
+        // Skipped, not fatal: classifications go on with ImageNet's labels and say why.
+        if (this.headLoading === loading && !this.head) this.headProblem = error instanceof Error ? error.message : String(error);
         console.warn('Spotter: the saved head could not be loaded; retrain to replace it.', error);
       });
     this.headLoading = loading;
@@ -477,6 +520,18 @@ export function storedUrl(address: string): string {
   } catch {
     return address;
   }
+}
+
+/**
+ * The user's part of a classification: their head's top 3, or none, with a note when there is a
+ * head that could not be used (failed to load, or gave no probabilities for this image).
+ */
+export async function userPredictionOf(head: UserHead | null, headProblem: string | null, embedding: Float32Array): Promise<{ user: UserPrediction | null; notice?: string }> {
+  if (!head) return headProblem ? { user: null, notice: DAMAGED_HEAD_NOTICE } : { user: null };
+  const scores = await head.predict(embedding);
+  // Checked at load on test inputs, but an image can still push a borderline head past float range.
+  if (!scores.every(({ probability }) => probability >= 0 && probability <= 1)) return { user: null, notice: DAMAGED_HEAD_NOTICE };
+  return { user: userPrediction(scores, head.labels.length) };
 }
 
 /** The user's top 3, flagged unknown when the best is under the threshold (its label still comes first, as the best guess). */

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { weightValuesProblem } from './head-weights';
 import { fnv1a, seededRandom } from './seeded-random';
 import { DEFAULT_TRAIN_OPTIONS, EMBEDDING_SIZE, type TrainOptions } from './train-options';
 
@@ -594,6 +595,48 @@ function serializedHeadProblem(data: unknown): string | null {
   if (!isArrayBuffer(weightData)) return 'its weight data is not an ArrayBuffer';
   if (weightData.byteLength < expectedBytes) return `its weights are truncated (${weightData.byteLength} of ${expectedBytes} bytes)`;
   if (weightData.byteLength > expectedBytes) return `its weights have ${weightData.byteLength - expectedBytes} bytes more than the specs describe`;
+  return weightValuesProblem(weightSpecs as tf.io.WeightsManifestEntry[], weightData);
+}
+
+/**
+ * tf.loadLayersModel from memory, less its leak: when the weights do not fit the model (another
+ * shape, a missing or extra weight), TF.js threw and left the model's variables and the decoded
+ * weights behind. Here the model is disposed and the decoded weights always are (the model's
+ * variables take their own reference).
+ */
+async function rebuiltModel(data: SerializedHead): Promise<tf.LayersModel> {
+  const model = await tf.models.modelFromJSON({ modelTopology: data.modelTopology as tf.io.ModelJSON['modelTopology'] });
+  let weights: tf.NamedTensorMap = {};
+  try {
+    weights = tf.io.decodeWeights(data.weightData, data.weightSpecs);
+    model.loadWeights(weights, true);
+    return model;
+  } catch (error) {
+    model.dispose();
+    throw error;
+  } finally {
+    tf.dispose(Object.values(weights));
+  }
+}
+
+/**
+ * Embedding-like test inputs (MobileNet's pooled ReLU6 outputs lie in [0, 6]): none, even, mixed
+ * and the largest. Finite weights can still overflow, and a last layer other than softmax gives
+ * scores, not probabilities: either way every answer would fail validation.
+ */
+function probeEmbeddings(): Float32Array[] {
+  const random = seededRandom(0x9e0be);
+  return [new Float32Array(EMBEDDING_SIZE), new Float32Array(EMBEDDING_SIZE).fill(0.5), Float32Array.from({ length: EMBEDDING_SIZE }, () => random() * 6), new Float32Array(EMBEDDING_SIZE).fill(6)];
+}
+
+/** Why a head's answers on the probe inputs are not probabilities, or null. */
+async function predictionProblem(head: UserHead): Promise<string | null> {
+  for (const scores of await head.predictMany(probeEmbeddings())) {
+    const wrong = scores.find(({ probability }) => !(probability >= 0 && probability <= 1));
+    if (wrong) return `it gave ${wrong.probability} on a test input, not a probability`;
+    const sum = scores.reduce((total, { probability }) => total + probability, 0);
+    if (Math.abs(sum - 1) > 1e-3) return `its predictions on a test input add up to ${sum}, not 1`;
+  }
   return null;
 }
 
@@ -653,16 +696,24 @@ export class UserHead {
     if (problem) throw new Error(`The saved head cannot be used: ${problem}.`);
     let model: tf.LayersModel;
     try {
-      model = await tf.loadLayersModel(tf.io.fromMemory({ modelTopology: data.modelTopology, weightSpecs: data.weightSpecs, weightData: data.weightData }));
+      model = await rebuiltModel(data);
     } catch (error) {
       throw new Error(`The saved head cannot be used: TF.js could not rebuild it (${error instanceof Error ? error.message : String(error)}).`);
     }
+    let head: UserHead;
     try {
-      return new UserHead(model, data.labels);
+      head = new UserHead(model, data.labels);
     } catch (error) {
       model.dispose();
       throw new Error(`The saved head cannot be used: ${error instanceof Error ? error.message : String(error)}`);
     }
+    // Checked before the head replaces anything: one that predicts no probabilities would fail every classification.
+    const wrong = await predictionProblem(head).catch((error: unknown) => `it cannot predict (${error instanceof Error ? error.message : String(error)})`);
+    if (wrong) {
+      head.dispose();
+      throw new Error(`The saved head cannot be used: ${wrong}.`);
+    }
+    return head;
   }
 
   async exportFiles(): Promise<{ modelJson: string; weights: ArrayBuffer; labelsJson: string }> {

@@ -1,7 +1,7 @@
-import { imageSize } from 'image-size';
 import { SpotterError } from '../shared/errors';
+import { byteSourceOf, declaredSize } from './declared-size';
 import { decodeSize } from '../shared/image-size';
-import { isFlat } from '../shared/flat-colour';
+import { looksFlat } from '../shared/flat-colour';
 import { imageTypeOf, undecodableMessage } from '../shared/image-type';
 
 /**
@@ -22,8 +22,8 @@ export async function decodeImage(blob: Blob, url = ''): Promise<ImageBitmap> {
 }
 
 async function decodeRaster(blob: Blob, head: Uint8Array, url: string): Promise<ImageBitmap> {
-  const problem = pixelCountProblem(head);
-  if (problem) throw new SpotterError('too-large', problem);
+  const problem = await pixelCountProblem(blob);
+  if (problem) throw problem;
   let full: ImageBitmap;
   try {
     full = await createImageBitmap(blob);
@@ -142,17 +142,26 @@ async function onWhite(bitmap: ImageBitmap, size: { width: number; height: numbe
 /** How far a channel may stray from the first pixel for the image to still count as one colour (JPEG noise). */
 const FLAT_TOLERANCE = 6;
 
-/** Whether every pixel of the bitmap is (nearly) the colour of the first: a blank or solid image. */
+/** Whether the bitmap is (nearly) one colour throughout: a blank or solid image (see looksFlat). */
 function isOneColour(bitmap: ImageBitmap): boolean {
   // Looked at no larger than 64 px, averaged ('high'): cheap on every click, and a one-pixel line across a
   // 1024 px image still shifts its cells by a sixteenth (16 levels on white, past the tolerance).
-  const { width, height } = decodeSize(bitmap.width, bitmap.height, 64);
-  const canvas = new OffscreenCanvas(width, height);
+  const canvas = new OffscreenCanvas(1, 1);
   const context = canvas.getContext('2d', { willReadFrequently: true });
   if (!context) return false;
-  context.imageSmoothingQuality = 'high';
-  context.drawImage(bitmap, 0, 0, width, height);
-  return isFlat(context.getImageData(0, 0, width, height).data, FLAT_TOLERANCE);
+  return looksFlat(
+    bitmap.width,
+    bitmap.height,
+    (area, width, height) => {
+      // Resizing the canvas clears it and resets the context's settings.
+      canvas.width = width;
+      canvas.height = height;
+      context.imageSmoothingQuality = 'high';
+      context.drawImage(bitmap, area.x, area.y, area.width, area.height, 0, 0, width, height);
+      return context.getImageData(0, 0, width, height).data;
+    },
+    { tolerance: FLAT_TOLERANCE, overviewSide: 64 },
+  );
 }
 
 /**
@@ -160,20 +169,25 @@ function isOneColour(bitmap: ImageBitmap): boolean {
  * huge size (a 100 KB PNG of 30000 x 30000 px needs 3.6 GB) is refused by its header first.
  */
 export const MAX_IMAGE_PIXELS = 100_000_000;
-/** Enough of the file to find its size: JPEG's frame header can come after tens of KB of EXIF. */
-const HEADER_BYTES = 1024 * 1024;
+/** Enough of the file to tell its type and to word the messages. */
+const HEADER_BYTES = 64 * 1024;
 
-/** Why these image bytes are too big to decode, or null (also for formats whose size is unknown: the decoder decides). */
-export function pixelCountProblem(bytes: Uint8Array): string | null {
-  let size: { width?: number; height?: number };
-  try {
-    size = imageSize(bytes);
-  } catch {
-    return null;
+/**
+ * Why these image bytes must not be decoded, or null: more pixels than the limit, by the size the
+ * file declares wherever in it that sits (declared-size.ts), or a format Spotter knows whose size
+ * is nowhere to be found, which leaves nothing safe to decode. Bytes of no known format are left
+ * to the decoder, which can read only the formats declaredSize knows.
+ */
+export async function pixelCountProblem(data: Blob | Uint8Array): Promise<SpotterError | null> {
+  const size = await declaredSize(byteSourceOf(data));
+  if (!size.found) {
+    if (!size.format) return null;
+    const head = data instanceof Uint8Array ? data.subarray(0, HEADER_BYTES) : new Uint8Array(await data.slice(0, HEADER_BYTES).arrayBuffer());
+    return new SpotterError('not-image', undecodableMessage(head, '', ''));
   }
-  const { width = 0, height = 0 } = size;
+  const { width, height } = size;
   if (width * height <= MAX_IMAGE_PIXELS) return null;
-  return `The image is too large to decode (${width} x ${height} pixels; the limit is ${MAX_IMAGE_PIXELS / 1_000_000} megapixels).`;
+  return new SpotterError('too-large', `The image is too large to decode (${width} x ${height} pixels; the limit is ${MAX_IMAGE_PIXELS / 1_000_000} megapixels).`);
 }
 
 // The type can carry parameters: "image/svg+xml; charset=utf-8".

@@ -6,8 +6,8 @@ import { countOf } from '../shared/format';
 import { collapseSpaces, normaliseLabel } from '../shared/labels';
 import type { Dataset } from '../shared/protocol';
 import { InlineConfirm, useFocusReturn } from './confirm';
-import { allExamples } from '../storage/dataset';
-import { serializeDataset } from '../storage/dataset-file';
+import { examplesWithFeatures } from '../storage/dataset';
+import { exportableDataset } from '../storage/dataset-file';
 import { loadHead } from '../storage/head-store';
 import { MAX_IMPORT_BYTES, stageImport } from '../storage/import-staging';
 import { download, imageFilesOnly, labelsFromFolder, readAsDataUrl, type FolderUpload } from './files';
@@ -20,16 +20,23 @@ export function LabelsView(props: { labelsVersion: number; modelVersion: number;
   const [dataset, setDataset] = useState<Dataset | null>(null);
   const [message, setMessage] = useState<{ kind: 'info' | 'error'; text: string } | null>(null);
   const [busy, setBusy] = useState(false);
-  const [pendingImport, setPendingImport] = useState<File | null>(null);
   /** Files "Add images" could not add because storage was full, kept so the user can try again once there is room. */
   const [notAdded, setNotAdded] = useState<FolderUpload | null>(null);
-  const importFocus = useFocusReturn<HTMLInputElement>(pendingImport !== null);
   /** Where keyboard focus goes once the edited list is back (the control used may be gone). */
   const focusNext = useRef<string[] | null>(null);
 
+  /** Why the list could not be had: the view then offers only what works without it (export, import, forget, delete everything). */
+  const [listError, setListError] = useState<string | null>(null);
+
   // Also when the model changes (a retrain, Forget, here or elsewhere): "Export model" follows whether there is one.
   useEffect(() => {
-    ask({ type: 'list-dataset' }).then(setDataset, (e: unknown) => setMessage({ kind: 'error', text: toErrorInfo(e).message }));
+    ask({ type: 'list-dataset' }).then(
+      (answer) => {
+        setDataset(answer);
+        setListError(null);
+      },
+      (e: unknown) => setListError(toErrorInfo(e).message),
+    );
   }, [labelsVersion, modelVersion]);
 
   useEffect(() => {
@@ -82,7 +89,26 @@ export function LabelsView(props: { labelsVersion: number; modelVersion: number;
       return `Added ${added} image${added === 1 ? '' : 's'}.${failed.length ? ` ${failed.length} could not be added: ${failed.join('; ')}` : ''}${notes}`;
     });
 
-  if (!dataset) return <p>{message?.text ?? 'Loading your labels…'}</p>;
+  const transfer = <Transfer dataset={dataset} busy={busy} run={run} onModelChanged={onModelChanged} />;
+  const messageLine = (
+    // Always mounted, so screen readers announce the first message too.
+    <p class={message?.kind ?? ''} aria-live={message?.kind === 'error' ? 'assertive' : 'polite'} data-testid="labels-message">
+      {message?.text ?? ''}
+    </p>
+  );
+  if (!dataset) {
+    if (!listError) return <p>Loading your labels…</p>;
+    // No list to show: still every way out that needs none.
+    return (
+      <div class="labels-view">
+        <p class="error" role="alert" data-testid="labels-error">
+          {listError}
+        </p>
+        {messageLine}
+        {transfer}
+      </div>
+    );
+  }
   const total = dataset.labels.reduce((sum, l) => sum + l.count, 0);
 
   return (
@@ -90,6 +116,16 @@ export function LabelsView(props: { labelsVersion: number; modelVersion: number;
       <p id="labels-summary" tabIndex={-1}>
         {total === 0 ? 'No examples yet: correct a label on "This page", use "Label as" in the right-click menu, or add images here.' : `${countOf(total, 'example')} in ${countOf(dataset.labels.length, 'label')}.`}
       </p>
+      {listError && (
+        <p class="error" role="alert" data-testid="labels-error">
+          {listError}
+        </p>
+      )}
+      {dataset.unreadable.examples > 0 && (
+        <p class="error" data-testid="unreadable-examples">
+          {unreadableExamplesNote(dataset.unreadable.examples)}
+        </p>
+      )}
       {dataset.otherModels.map(({ model, count, withPicture }) => (
         <p class="hint" key={model} data-testid="other-model">
           {withPicture > 0 && `${countOf(withPicture, 'example')} made with ${MODELS[model].title} ${withPicture === 1 ? 'is' : 'are'} being read again for ${MODELS[dataset.model].title} (see Train). `}
@@ -98,10 +134,7 @@ export function LabelsView(props: { labelsVersion: number; modelVersion: number;
         </p>
       ))}
       <AddImages disabled={busy} onAdd={addFiles} knownLabels={dataset.labels.map((l) => l.label)} />
-      {/* Always mounted, so screen readers announce the first message too. */}
-      <p class={message?.kind ?? ''} aria-live={message?.kind === 'error' ? 'assertive' : 'polite'} data-testid="labels-message">
-        {message?.text ?? ''}
-      </p>
+      {messageLine}
       {notAdded && (
         <p>
           <button type="button" data-testid="add-not-added" disabled={busy} onClick={() => void addFiles(notAdded)}>
@@ -131,57 +164,135 @@ export function LabelsView(props: { labelsVersion: number; modelVersion: number;
           <LabelEdits label={label} others={dataset.labels.map((l) => l.label).filter((l) => l !== label)} disabled={busy} run={run} refuse={(text) => setMessage({ kind: 'error', text })} />
         </section>
       ))}
-      <section class="transfer">
-        <h2>Export and import</h2>
-        <button type="button" disabled={busy || !dataset.head} onClick={() => run(exportModel)} title={dataset.head ? '' : 'Train first'}>
-          Export model (TF.js)
-        </button>
-        <button type="button" disabled={busy} onClick={() => run(exportDataset)}>
-          Export everything
-        </button>
-        <label class="file-button" aria-disabled={busy}>
-          Import…
-          <input
-            type="file"
-            accept=".json,application/json"
-            ref={importFocus.opener}
-            disabled={busy}
-            onChange={(e) => {
-              const file = e.currentTarget.files?.[0];
-              e.currentTarget.value = '';
-              if (file) setPendingImport(file);
-            }}
-          />
-        </label>
-        {pendingImport && (
-          <InlineConfirm
-            question={`Replace all your labels and the trained model with ${pendingImport.name}?`}
-            confirmLabel="Replace"
-            onConfirm={() => {
-              const file = pendingImport;
-              setPendingImport(null);
-              void run(async () => {
-                try {
-                  const summary = await importDataset(file);
-                  onModelChanged();
-                  return summary;
-                } catch (e) {
-                  // Nothing was imported: keep the file, so that Replace works once there is room.
-                  const error = toErrorInfo(e);
-                  if (error.code !== 'storage-full') throw e;
-                  setPendingImport(file);
-                  throw new SpotterError(error.code, `${error.message} Nothing was changed; press Replace to import ${file.name} once there is room.`);
-                }
-              });
-            }}
-            onCancel={() => {
-              importFocus.cancelled();
-              setPendingImport(null);
-            }}
-          />
-        )}
-      </section>
+      {transfer}
     </div>
+  );
+}
+
+function unreadableExamplesNote(count: number): string {
+  const them = count === 1 ? 'it' : 'them';
+  return `Spotter could not read ${countOf(count, 'stored example')}, so ${count === 1 ? 'it is' : 'they are'} not shown. "Export everything" leaves ${them} out; "Delete everything" removes ${them}.`;
+}
+
+/**
+ * Export, import, and the ways out of stored data that cannot be read: Forget the model, Delete
+ * everything. Shown with the list, and without it when the list cannot be had (`dataset` null).
+ */
+function Transfer(props: { dataset: Dataset | null; busy: boolean; run: (work: () => Promise<string>, then?: string[]) => Promise<void>; onModelChanged: () => void }) {
+  const { dataset, busy, run, onModelChanged } = props;
+  const [pendingImport, setPendingImport] = useState<File | null>(null);
+  const importFocus = useFocusReturn<HTMLInputElement>(pendingImport !== null);
+  const [confirming, setConfirming] = useState<'forget' | 'delete-all' | null>(null);
+  const forgetFocus = useFocusReturn<HTMLButtonElement>(confirming === 'forget');
+  const deleteAllFocus = useFocusReturn<HTMLButtonElement>(confirming === 'delete-all');
+  // Beside "Export model", and for a model that cannot be read (which the Train view does not show), or when nothing can be.
+  const offerForget = !dataset || dataset.head !== null || dataset.unreadable.model;
+  const cancel = (focus: { cancelled: () => void }) => {
+    focus.cancelled();
+    setConfirming(null);
+  };
+  const changesModel = (work: () => Promise<string>) => async () => {
+    try {
+      return await work();
+    } finally {
+      onModelChanged();
+    }
+  };
+  return (
+    <section class="transfer">
+      <h2>Export and import</h2>
+      {dataset?.unreadable.model && (
+        <p class="error" data-testid="unreadable-model">
+          Spotter could not read the trained model. Forget it, or retrain to replace it.
+        </p>
+      )}
+      <button type="button" disabled={busy || !dataset?.head} onClick={() => run(exportModel)} title={dataset?.head ? '' : 'Train first'}>
+        Export model (TF.js)
+      </button>
+      <button type="button" disabled={busy} onClick={() => run(exportDataset)}>
+        Export everything
+      </button>
+      <label class="file-button" aria-disabled={busy}>
+        Import…
+        <input
+          type="file"
+          accept=".json,application/json"
+          ref={importFocus.opener}
+          disabled={busy}
+          onChange={(e) => {
+            const file = e.currentTarget.files?.[0];
+            e.currentTarget.value = '';
+            if (file) setPendingImport(file);
+          }}
+        />
+      </label>
+      {pendingImport && (
+        <InlineConfirm
+          question={`Replace all your labels and the trained model with ${pendingImport.name}?`}
+          confirmLabel="Replace"
+          onConfirm={() => {
+            const file = pendingImport;
+            setPendingImport(null);
+            void run(async () => {
+              try {
+                const summary = await importDataset(file);
+                onModelChanged();
+                return summary;
+              } catch (e) {
+                // Nothing was imported: keep the file, so that Replace works once there is room.
+                const error = toErrorInfo(e);
+                if (error.code !== 'storage-full') throw e;
+                setPendingImport(file);
+                throw new SpotterError(error.code, `${error.message} Nothing was changed; press Replace to import ${file.name} once there is room.`);
+              }
+            });
+          }}
+          onCancel={() => {
+            importFocus.cancelled();
+            setPendingImport(null);
+          }}
+        />
+      )}
+      <p class="transfer-danger">
+        {offerForget &&
+          (confirming === 'forget' ? (
+            <InlineConfirm
+              question="Forget the trained model? Your examples stay; classifications show ImageNet's labels only."
+              confirmLabel="Forget"
+              onConfirm={() => {
+                setConfirming(null);
+                void run(changesModel(async () => ((await ask({ type: 'forget-model' })).forgotten ? 'The trained model is forgotten.' : 'There was no trained model to forget.')));
+              }}
+              onCancel={() => cancel(forgetFocus)}
+            />
+          ) : (
+            <button type="button" class="danger" ref={forgetFocus.opener} disabled={busy} data-testid="labels-forget-model" onClick={() => setConfirming('forget')}>
+              Forget the model
+            </button>
+          ))}{' '}
+        {confirming === 'delete-all' ? (
+          <InlineConfirm
+            question='Delete all your examples and the trained model? This cannot be undone: "Export everything" first to keep a copy.'
+            confirmLabel="Delete everything"
+            onConfirm={() => {
+              setConfirming(null);
+              void run(
+                changesModel(async () => {
+                  const deleted = await ask({ type: 'delete-all' });
+                  return `Deleted ${countOf(deleted.examples, 'example')}${deleted.model ? ' and the trained model' : ''}.`;
+                }),
+                ['#labels-summary'],
+              );
+            }}
+            onCancel={() => cancel(deleteAllFocus)}
+          />
+        ) : (
+          <button type="button" class="danger" ref={deleteAllFocus.opener} disabled={busy} data-testid="delete-all" onClick={() => setConfirming('delete-all')}>
+            Delete everything
+          </button>
+        )}
+      </p>
+    </section>
   );
 }
 
@@ -349,9 +460,18 @@ async function exportModel(): Promise<string> {
 async function exportDataset(): Promise<string> {
   // Read straight from the extension's database (the popup shares its origin): a runtime message
   // is capped at 64 MB in Chrome, about 1000 examples with their distorted copies.
-  const text = serializeDataset(await allExamples({ withPictures: true }), await loadHead());
+  const { examples, missing } = await examplesWithFeatures();
+  const head = await loadHead();
+  // What cannot be read is left out, so that one damaged record does not stop the export or its import.
+  const { text, leftOut } = exportableDataset(examples, head);
   download(`spotter-dataset-${new Date().toISOString().slice(0, 10)}.json`, new Blob([text], { type: 'application/json' }));
-  return 'Everything exported to one file: examples and the trained model.';
+  const unreadable = leftOut.examples + missing;
+  const notes = [
+    ...(unreadable > 0 ? [`${countOf(unreadable, 'stored example')} could not be read and ${unreadable === 1 ? 'was' : 'were'} left out.`] : []),
+    ...(leftOut.model ? ['The trained model could not be read and was left out.'] : []),
+  ];
+  if (notes.length === 0) return 'Everything exported to one file: examples and the trained model.';
+  return ['Exported what Spotter could read to one file.', ...notes].join(' ');
 }
 
 async function importDataset(file: File): Promise<string> {

@@ -120,15 +120,22 @@ export function responseSchema<T extends v.GenericSchema>(result: T) {
 export const ClassifyResponseSchema = responseSchema(ClassifyResultSchema);
 
 // ── The user's dataset and head ───────────────────────────────────────────────────
+/**
+ * A number that means something (a date, an accuracy, a count). Infinity and NaN are refused
+ * here in every browser: Chrome's messaging sends them as null, Firefox's as they are.
+ */
+const Finite = v.pipe(v.number(), v.finite());
+
 const LabelName = v.pipe(v.string(), v.trim(), v.minLength(1, 'A label needs at least one letter.'), v.maxLength(60, 'Labels are at most 60 characters.'));
 
-const ExampleSummarySchema = v.object({
-  id: v.number(),
+/** One example as lists show it. The engine leaves out of its answers any stored example that does not fit this. */
+export const ExampleSummarySchema = v.object({
+  id: Finite,
   label: v.string(),
   thumbnail: v.string(),
   imageUrl: v.string(),
   pageUrl: v.string(),
-  createdAt: v.number(),
+  createdAt: Finite,
 });
 export type ExampleSummary = v.InferOutput<typeof ExampleSummarySchema>;
 
@@ -147,27 +154,27 @@ const TrainOptionsSchema = v.object({
 });
 
 const EpochLogSchema = v.object({
-  epoch: v.number(),
-  loss: v.nullable(v.number()),
-  accuracy: v.number(),
-  valLoss: v.nullable(v.number()),
-  valAccuracy: v.nullable(v.number()),
+  epoch: Finite,
+  loss: v.nullable(Finite),
+  accuracy: Finite,
+  valLoss: v.nullable(Finite),
+  valAccuracy: v.nullable(Finite),
 });
 export type EpochLogMessage = v.InferOutput<typeof EpochLogSchema>;
 
 export const TrainingReportSchema = v.object({
   labels: v.array(v.string()),
   /** Labels left out for having too few examples, with their counts. */
-  ignoredLabels: v.record(v.string(), v.number()),
-  accuracy: v.number(),
+  ignoredLabels: v.record(v.string(), Finite),
+  accuracy: Finite,
   epochs: v.array(EpochLogSchema),
-  bestEpoch: v.number(),
+  bestEpoch: Finite,
   evaluatedOn: v.picklist(['validation', 'training']),
-  perLabelAccuracy: v.record(v.string(), v.number()),
-  confusion: v.array(v.array(v.number())),
-  trainCount: v.number(),
-  validationCount: v.number(),
-  durationMs: v.number(),
+  perLabelAccuracy: v.record(v.string(), Finite),
+  confusion: v.array(v.array(Finite)),
+  trainCount: Finite,
+  validationCount: Finite,
+  durationMs: Finite,
   options: TrainOptionsSchema,
 });
 export type TrainingReportMessage = v.InferOutput<typeof TrainingReportSchema>;
@@ -180,17 +187,25 @@ export const TrainingStateSchema = v.object({
   error: v.nullable(v.string()),
   startedAt: v.nullable(v.number()),
   /** Examples being embedded again for the backbone in use (after a model change or an import); Retrain waits for it. */
-  rereading: v.nullable(v.object({ model: v.picklist(MODEL_IDS), done: v.number(), total: v.number() })),
+  rereading: v.nullable(v.object({ model: v.picklist(MODEL_IDS), done: Finite, total: Finite })),
 });
 export type TrainingState = v.InferOutput<typeof TrainingStateSchema>;
 
+/** The trained model as views show it. The engine answers null for a stored model that does not fit this. */
+export const HeadSummarySchema = v.object({ labels: v.array(v.string()), trainedAt: Finite, report: TrainingReportSchema, model: v.picklist(MODEL_IDS) });
+
 const DatasetSchema = v.object({
-  labels: v.array(v.object({ label: v.string(), count: v.number(), examples: v.array(ExampleSummarySchema) })),
-  head: v.nullable(v.object({ labels: v.array(v.string()), trainedAt: v.number(), report: TrainingReportSchema, model: v.picklist(MODEL_IDS) })),
+  labels: v.array(v.object({ label: v.string(), count: Finite, examples: v.array(ExampleSummarySchema) })),
+  head: v.nullable(HeadSummarySchema),
+  /**
+   * What is stored but could not be read (left out above): examples, and whether there is a model.
+   * Views say so and offer the ways out: Export what is readable, Forget the model, Delete everything.
+   */
+  unreadable: v.object({ examples: Finite, model: v.boolean() }),
   /** The backbone in use: examples train with it only if it made their embeddings. */
   model: v.picklist(MODEL_IDS),
   /** Examples another backbone made: `withPicture` of them are read again for this one, the rest cannot move (kept from before Spotter kept pictures). */
-  otherModels: v.array(v.object({ model: v.picklist(MODEL_IDS), count: v.number(), withPicture: v.number() })),
+  otherModels: v.array(v.object({ model: v.picklist(MODEL_IDS), count: Finite, withPicture: Finite })),
 });
 export type Dataset = v.InferOutput<typeof DatasetSchema>;
 
@@ -210,6 +225,8 @@ export const BackgroundRequestSchema = v.variant('type', [
   v.object({ type: v.literal('export-head') }),
   /** Drops the trained model (the examples stay): classifications show ImageNet's labels only. */
   v.object({ type: v.literal('forget-model') }),
+  /** Deletes every example and the model: the way out when stored data cannot be read. */
+  v.object({ type: v.literal('delete-all') }),
   // The file itself waits in IndexedDB (storage/import-staging.ts): messages are capped at 64 MB.
   v.object({ type: v.literal('import-dataset') }),
   /**
@@ -231,9 +248,9 @@ export const ChangeNoticeSchema = v.object({ type: v.literal('spotter/changed'),
 export type ChangeNotice = v.InferOutput<typeof ChangeNoticeSchema>;
 
 /** Requests that change the user's labels (the "Label as" menu is rebuilt after them). */
-export const LABEL_CHANGING_REQUESTS: readonly RequestType[] = ['add-example', 'delete-example', 'rename-label', 'delete-label', 'import-dataset'];
+export const LABEL_CHANGING_REQUESTS: readonly RequestType[] = ['add-example', 'delete-example', 'rename-label', 'delete-label', 'import-dataset', 'delete-all'];
 /** Requests that replace or drop the model in use (a finished training is seen by polling instead). */
-export const MODEL_CHANGING_REQUESTS: readonly RequestType[] = ['import-dataset', 'forget-model', 'set-model'];
+export const MODEL_CHANGING_REQUESTS: readonly RequestType[] = ['import-dataset', 'forget-model', 'delete-all', 'set-model'];
 
 /** What each request answers with, when it succeeds. */
 export const RESULT_SCHEMAS = {
@@ -249,6 +266,7 @@ export const RESULT_SCHEMAS = {
   'training-status': TrainingStateSchema,
   'export-head': v.object({ modelJson: v.string(), weightsBase64: v.string(), labelsJson: v.string() }),
   'forget-model': v.object({ forgotten: v.boolean() }),
+  'delete-all': v.object({ examples: v.number(), model: v.boolean() }),
   'import-dataset': v.object({ examples: v.number(), labels: v.number(), head: v.boolean() }),
   'read-from-screen': ImageSourceSchema,
 } satisfies Record<RequestType, v.GenericSchema>;

@@ -5,8 +5,10 @@
  */
 import * as v from 'valibot';
 import type { SerializedHead } from '../engine/head';
+import { weightValuesProblem } from '../engine/head-weights';
 import { EMBEDDING_SIZE } from '../engine/train-options';
 import { fromBase64, toBase64 } from '../shared/base64';
+import { nonFinitePath } from '../shared/finite';
 import { SpotterError } from '../shared/errors';
 import { MODEL_IDS } from '../shared/models';
 import { TrainingReportSchema } from '../shared/protocol';
@@ -60,34 +62,80 @@ const DatasetFileSchema = v.object({
   head: v.nullable(HeadFileSchema),
 });
 
-export function serializeDataset(examples: readonly ExampleRecord[], head: HeadRecord | undefined): string {
-  const file: v.InferInput<typeof DatasetFileSchema> = {
-    format: DATASET_FORMAT,
-    exportedAt: Date.now(),
-    examples: examples.map((e) => ({
-      label: e.label,
-      ...(e.model ? { model: e.model } : {}),
-      ...(e.picture ? { picture: e.picture } : {}),
-      embedding: floatsToBase64(e.embedding),
-      ...(e.distortions ? { distortions: e.distortions.map(floatsToBase64) } : {}),
-      thumbnail: e.thumbnail,
-      imageUrl: e.imageUrl,
-      pageUrl: e.pageUrl,
-      createdAt: e.createdAt,
-    })),
-    head: head
-      ? {
-          ...(head.model ? { model: head.model } : {}),
-          labels: head.head.labels,
-          modelTopology: head.head.modelTopology as Record<string, unknown>,
-          weightSpecs: head.head.weightSpecs as unknown as v.InferInput<typeof HeadFileSchema>['weightSpecs'],
-          weightData: toBase64(head.head.weightData),
-          report: head.report,
-          trainedAt: head.trainedAt,
-        }
-      : null,
+type FileExample = v.InferInput<typeof ExampleFileSchema>;
+type FileHead = v.InferInput<typeof HeadFileSchema>;
+
+function exampleToFile(e: ExampleRecord): FileExample {
+  return {
+    label: e.label,
+    ...(e.model ? { model: e.model } : {}),
+    ...(e.picture ? { picture: e.picture } : {}),
+    embedding: floatsToBase64(e.embedding),
+    ...(e.distortions ? { distortions: e.distortions.map(floatsToBase64) } : {}),
+    thumbnail: e.thumbnail,
+    imageUrl: e.imageUrl,
+    pageUrl: e.pageUrl,
+    createdAt: e.createdAt,
   };
-  return JSON.stringify(file);
+}
+
+function headToFile(head: HeadRecord): FileHead {
+  return {
+    ...(head.model ? { model: head.model } : {}),
+    labels: head.head.labels,
+    modelTopology: head.head.modelTopology as Record<string, unknown>,
+    weightSpecs: head.head.weightSpecs as unknown as FileHead['weightSpecs'],
+    weightData: toBase64(head.head.weightData),
+    report: head.report,
+    trainedAt: head.trainedAt,
+  };
+}
+
+const fileOf = (examples: FileExample[], head: FileHead | null, exportedAt: number): v.InferInput<typeof DatasetFileSchema> => ({ format: DATASET_FORMAT, exportedAt, examples, head });
+
+export function serializeDataset(examples: readonly ExampleRecord[], head: HeadRecord | undefined): string {
+  return JSON.stringify(fileOf(examples.map(exampleToFile), head ? headToFile(head) : null, Date.now()));
+}
+
+/** Why a part of a dataset would not import, or null: checked by the import's own rules. */
+function importProblem(examples: FileExample[], head: FileHead | null): string | null {
+  try {
+    parseDatasetJson(fileOf(examples, head, 0));
+    return null;
+  } catch (error) {
+    return error instanceof Error ? error.message : String(error);
+  }
+}
+
+/** Why a stored head could not go into a file that imports again (a report or weights that are not numbers), or null. */
+function headRecordProblem(head: HeadRecord): string | null {
+  try {
+    return importProblem([], headToFile(head));
+  } catch (error) {
+    // Too damaged even to write out (weights that are not an ArrayBuffer).
+    return error instanceof Error ? error.message : String(error);
+  }
+}
+
+/**
+ * The export of what can be read: each example and the head go in only if the import would take
+ * them back, so that one damaged record (an older version's import, a damaged disk) neither stops
+ * the export nor makes the file refuse to import. Says how many it left out.
+ */
+export function exportableDataset(examples: readonly ExampleRecord[], head: HeadRecord | undefined | null): { text: string; leftOut: { examples: number; model: boolean } } {
+  const files = examples.flatMap((example) => {
+    try {
+      const file = exampleToFile(example);
+      return importProblem([file], null) ? [] : [file];
+    } catch {
+      return []; // an embedding that is not a Float32Array
+    }
+  });
+  const readableHead = head && !headRecordProblem(head) ? headToFile(head) : null;
+  return {
+    text: JSON.stringify(fileOf(files, readableHead, Date.now())),
+    leftOut: { examples: examples.length - files.length, model: Boolean(head) && !readableHead },
+  };
 }
 
 export interface ParsedDataset {
@@ -141,9 +189,17 @@ export function parseDataset(text: string): ParsedDataset {
   } catch {
     throw new SpotterError('bad-message', 'This file is not a Spotter dataset (it is not JSON). Nothing was changed.');
   }
+  return parseDatasetJson(json);
+}
+
+function parseDatasetJson(json: unknown): ParsedDataset {
   if (typeof json !== 'object' || json === null || (json as { format?: unknown }).format !== DATASET_FORMAT) {
     throw new SpotterError('bad-message', `This file is not a Spotter dataset (expected format "${DATASET_FORMAT}"). Nothing was changed.`);
   }
+  // Anywhere in the file: JSON reads 1e309 as Infinity, which no answer can carry, and a date or a
+  // report figure of Infinity would make every answer about the dataset fail after the import.
+  const nonFinite = nonFinitePath(json);
+  if (nonFinite) throw damaged(`${nonFinite}: a number too large to use`);
   const parsed = v.safeParse(DatasetFileSchema, json);
   if (!parsed.success) {
     const issue = parsed.issues[0];
@@ -181,5 +237,8 @@ export function parseDataset(text: string): ParsedDataset {
         trainedAt: file.head.trainedAt,
       }
     : null;
+  // One NaN weight would fail every classification after the import.
+  const weights = head && weightValuesProblem(head.head.weightSpecs, head.head.weightData);
+  if (weights) throw damaged(`the model: ${weights}`);
   return { examples, head };
 }

@@ -91,6 +91,29 @@ export async function replaceFeatures(id: number, features: ExampleFeatures): Pr
   });
 }
 
+/**
+ * Every example that still has its embeddings, and how many have lost them: what an export of what
+ * is readable needs, where allExamples would refuse the lot for one damaged record.
+ */
+export async function examplesWithFeatures(): Promise<{ examples: ExampleRecord[]; missing: number }> {
+  const tx = (await database()).transaction(['examples', 'features', 'pictures']);
+  const [metas, features, ids, pictures, pictureIds] = await Promise.all([
+    tx.objectStore('examples').getAll(),
+    tx.objectStore('features').getAll(),
+    tx.objectStore('features').getAllKeys(),
+    tx.objectStore('pictures').getAll(),
+    tx.objectStore('pictures').getAllKeys(),
+  ]);
+  const featuresById = new Map(ids.map((id, i) => [id, features[i]!]));
+  const picturesById = new Map(pictureIds.map((id, i) => [id, pictures[i]!]));
+  const examples = metas.flatMap((meta) => {
+    const found = featuresById.get(meta.id!);
+    const picture = picturesById.get(meta.id!);
+    return found ? [{ ...meta, ...found, ...(picture ? { picture } : {}) }] : [];
+  });
+  return { examples, missing: metas.length - examples.length };
+}
+
 function splitExample({ embedding, distortions, model, picture, ...meta }: Omit<ExampleRecord, 'id'>): { meta: Omit<ExampleMeta, 'id'>; features: ExampleFeatures; picture?: string } {
   return { meta, features: { ...(model ? { model } : {}), embedding, ...(distortions ? { distortions } : {}) }, ...(picture ? { picture } : {}) };
 }
@@ -163,5 +186,14 @@ export async function replaceEverything(examples: readonly Omit<ExampleRecord, '
     const heads = tx.objectStore('heads');
     if (head) await heads.put(head, 'current');
     else await heads.delete('current');
+  });
+}
+
+/** Deletes every example and the model in one transaction; says how many examples there were and whether there was a model. */
+export async function deleteEverything(): Promise<{ examples: number; model: boolean }> {
+  return write(['examples', 'features', 'pictures', 'heads'], async (tx) => {
+    const [examples, model] = await Promise.all([tx.objectStore('examples').count(), tx.objectStore('heads').getKey('current')]);
+    await Promise.all([tx.objectStore('examples').clear(), tx.objectStore('features').clear(), tx.objectStore('pictures').clear(), tx.objectStore('heads').delete('current')]);
+    return { examples, model: model !== undefined };
   });
 }

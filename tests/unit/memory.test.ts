@@ -81,14 +81,37 @@ async function fakeCreateImageBitmap(source: unknown, options?: ImageBitmapOptio
   return asBitmap(new FakeBitmap(decoded.width, decoded.height, decoded.data));
 }
 
-/** OffscreenCanvas as image-decode.ts uses it: white fill, drawing a bitmap scaled from the top left, reading pixels, handing them over as a bitmap. */
+/** A part of a bitmap (drawImage's source rectangle). */
+function cropped(source: FakeBitmap, x: number, y: number, width: number, height: number): FakeBitmap {
+  const data = new Uint8Array(width * height * 4);
+  for (let row = 0; row < height; row++) data.set(source.data.subarray(((y + row) * source.width + x) * 4, ((y + row) * source.width + x + width) * 4), row * width * 4);
+  return new FakeBitmap(width, height, data);
+}
+
+/**
+ * OffscreenCanvas as image-decode.ts uses it: white fill, drawing a bitmap (or a part of it) scaled
+ * from the top left, resizing (which clears it), reading pixels, handing them over as a bitmap.
+ */
 class FakeOffscreenCanvas {
   private pixels: Uint8Array;
-  constructor(
-    readonly width: number,
-    readonly height: number,
-  ) {
+  private size: { width: number; height: number };
+  constructor(width: number, height: number) {
+    this.size = { width, height };
     this.pixels = new Uint8Array(width * height * 4);
+  }
+  get width(): number {
+    return this.size.width;
+  }
+  set width(width: number) {
+    this.size = { ...this.size, width };
+    this.pixels = new Uint8Array(this.size.width * this.size.height * 4);
+  }
+  get height(): number {
+    return this.size.height;
+  }
+  set height(height: number) {
+    this.size = { ...this.size, height };
+    this.pixels = new Uint8Array(this.size.width * this.size.height * 4);
   }
   getContext(kind: string) {
     if (kind !== '2d') return null;
@@ -96,9 +119,13 @@ class FakeOffscreenCanvas {
       fillStyle: '#000',
       imageSmoothingQuality: 'low',
       fillRect: () => this.pixels.fill(255),
-      drawImage: (image: unknown, _x = 0, _y = 0, width = this.width, height = this.height) => {
+      drawImage: (image: unknown, ...place: number[]) => {
         if (!(image instanceof FakeBitmap) || image.closed) throw new DOMException('The image source is closed.', 'InvalidStateError');
-        const drawn = resized(image, width, height);
+        // drawImage(image, dx, dy, dw, dh) or drawImage(image, sx, sy, sw, sh, dx, dy, dw, dh); drawn at the top left either way.
+        const part = place.length === 8 ? cropped(image, place[0]!, place[1]!, place[2]!, place[3]!) : image;
+        const [width = this.width, height = this.height] = place.length === 8 ? place.slice(6) : place.slice(2);
+        const drawn = resized(part, width, height);
+        if (part !== image) part.close();
         drawn.close();
         for (let row = 0; row < Math.min(height, this.height); row++) {
           this.pixels.set(drawn.data.subarray(row * width * 4, (row * width + Math.min(width, this.width)) * 4), row * this.width * 4);

@@ -18,8 +18,11 @@ export interface FixtureServer {
   close(): Promise<void>;
 }
 
-/** delayMs: the answer starts only after this long (a stalled server); the headers too. */
-export type Route = (url: URL) => { status: number; type: string; body: string | Buffer; headers?: Record<string, string>; delayMs?: number } | undefined;
+/**
+ * delayMs: the answer starts only after this long (a stalled server); the headers too. `request.dest`
+ * is the Sec-Fetch-Dest header, by which a server can tell Spotter's download from the page's <img>.
+ */
+export type Route = (url: URL, request: { dest: string | undefined }) => { status: number; type: string; body: string | Buffer; headers?: Record<string, string>; delayMs?: number } | undefined;
 
 /**
  * Serves /photos/<file> from the shared test photos, plus whatever `extra` answers. `host` picks
@@ -31,8 +34,9 @@ export async function startServer(extra: Route = () => undefined, host = '127.0.
   const server: Server = createServer((request, response) => {
     const url = new URL(request.url ?? '/', `http://${host}`);
     requests.push(url.pathname);
-    visits.push({ path: url.pathname, cookie: request.headers.cookie, dest: request.headers['sec-fetch-dest'] as string | undefined });
-    const answer: ReturnType<Route> = extra(url) ?? photo(url);
+    const dest = request.headers['sec-fetch-dest'] as string | undefined;
+    visits.push({ path: url.pathname, cookie: request.headers.cookie, dest });
+    const answer: ReturnType<Route> = extra(url, { dest }) ?? photo(url);
     if (!answer) {
       response.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
       return;
