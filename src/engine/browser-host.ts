@@ -410,7 +410,12 @@ export class BrowserEngineHost {
   private async exportHead(): Promise<ResultOf<'export-head'>> {
     await this.loadHeadOnce();
     if (!this.head && this.headProblem) throw new SpotterError('bad-message', 'Your trained model is damaged and cannot be exported. Retrain it, or forget it under "Your labels".');
-    if (!this.head) throw new SpotterError('bad-message', 'There is no trained model yet: label some images and press Retrain first.');
+    if (!this.head) {
+      const stored = await loadHead();
+      const running = (await this.engine()).descriptor;
+      if (stored) throw new SpotterError('bad-message', `Your trained model is for ${MODELS[stored.model ?? MODEL_OF_OLD_RECORDS].title}, not for ${running.title}, which runs now: press Retrain to make one for it.`);
+      throw new SpotterError('bad-message', 'There is no trained model yet: label some images and press Retrain first.');
+    }
     const files = await this.head.exportFiles();
     return { modelJson: files.modelJson, weightsBase64: toBase64(files.weights), labelsJson: files.labelsJson };
   }

@@ -14,9 +14,8 @@ import type { Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT } from '../../scripts/paths';
 import { serializeDataset } from '../../src/storage/dataset-file';
-import { askFrom, E2E_BROWSERS, launchSpotter, openPopupFor, type SpotterSession } from './support/browsers';
+import { askFrom, classifyImage, E2E_BROWSERS, launchSpotter, openPageWithImages, openPopupFor, type SpotterSession } from './support/browsers';
 import { startServer, type FixtureServer } from './support/fixture-server';
-import { waitForSettledOverlay } from './support/overlay';
 import { flowerPhotos } from './support/flowers';
 
 const RESULTS = path.join(ROOT, 'test-results');
@@ -54,22 +53,14 @@ describe.each(E2E_BROWSERS)('Spotter in %s: examples survive a model change', (b
       .poll(async () => (await ask<{ phase: string; rereading: unknown }>({ type: 'training-status' })).result, { timeout: 120_000, interval: 500 })
       .toMatchObject({ phase: 'done', rereading: null });
   };
-  const classifySunflower = async () => {
-    const srcUrl = await page.$eval('#sunflower', (img) => (img as HTMLImageElement).currentSrc);
-    await spotter.chooseMenuItem(page, '#sunflower', { srcUrl, mediaType: 'image' });
-    const overlay = await waitForSettledOverlay(page, 60_000, spotter.overlays);
-    await page.keyboard.press('Escape');
-    return overlay;
-  };
+  const classifySunflower = () => classifyImage(spotter, page, '#sunflower');
 
   beforeAll(async () => {
     await mkdir(RESULTS, { recursive: true });
     site = await startServer((url) => (url.pathname === '/page.html' ? { status: 200, type: 'text/html', body: `<!doctype html><title>Sunflower</title><img id="sunflower" src="${HELD_OUT_SUNFLOWER.path}" width="300">` } : undefined));
     spotter = await launchSpotter(browserName);
     control = await spotter.openExtensionPage('src/popup/popup.html?tabId=none');
-    page = await spotter.browser.newPage();
-    await page.goto(`${site.origin}/page.html`);
-    await page.waitForFunction(() => [...document.images].every((img) => img.complete && img.naturalWidth > 0));
+    page = await openPageWithImages(spotter, `${site.origin}/page.html`);
   });
 
   afterAll(async () => {
@@ -112,9 +103,7 @@ describe.each(E2E_BROWSERS)('Spotter in %s: examples survive a model change', (b
     } else {
       spotter = await spotter.restart();
       control = await spotter.openExtensionPage('src/popup/popup.html?tabId=none');
-      page = await spotter.browser.newPage();
-      await page.goto(`${site.origin}/page.html`);
-      await page.waitForFunction(() => [...document.images].every((img) => img.complete && img.naturalWidth > 0));
+      page = await openPageWithImages(spotter, `${site.origin}/page.html`);
     }
     // Opening Spotter's popup wakes the engine, which picks the re-reading up where it stopped.
     const panel = await openPopupFor(spotter, page);

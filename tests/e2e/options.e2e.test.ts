@@ -5,9 +5,8 @@
  */
 import type { Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { E2E_BROWSERS, launchSpotter, openPopupFor, type SpotterSession } from './support/browsers';
+import { classifyImage, E2E_BROWSERS, launchSpotter, openPageWithImages, openPopupFor, type SpotterSession } from './support/browsers';
 import { startServer, type FixtureServer } from './support/fixture-server';
-import { waitForSettledOverlay } from './support/overlay';
 
 const PAGE = '<!doctype html><title>Options</title><img id="panda" src="/photos/imagenet_n02510455_giant_panda.jpg" width="300">';
 
@@ -21,20 +20,12 @@ describe.each(E2E_BROWSERS)('Spotter in %s: Options → Model', (browserName) =>
     await options.waitForFunction((t: string) => document.querySelector('[data-testid="model-status"]')?.textContent?.startsWith(`In use: ${t} on `), { timeout: 60_000 }, title);
     return options.$eval('input[name="model"]:checked', (el) => (el as HTMLInputElement).value);
   };
-  const classifyPanda = async () => {
-    const srcUrl = await page.$eval('#panda', (img) => (img as HTMLImageElement).currentSrc);
-    await spotter.chooseMenuItem(page, '#panda', { srcUrl, mediaType: 'image' });
-    const overlay = await waitForSettledOverlay(page, 60_000, spotter.overlays);
-    await page.keyboard.press('Escape');
-    return overlay;
-  };
+  const classifyPanda = () => classifyImage(spotter, page, '#panda');
 
   beforeAll(async () => {
     site = await startServer((url) => (url.pathname === '/page.html' ? { status: 200, type: 'text/html', body: PAGE } : undefined));
     spotter = await launchSpotter(browserName);
-    page = await spotter.browser.newPage();
-    await page.goto(`${site.origin}/page.html`);
-    await page.waitForFunction(() => [...document.images].every((img) => img.complete && img.naturalWidth > 0));
+    page = await openPageWithImages(spotter, `${site.origin}/page.html`);
   });
 
   afterAll(async () => {

@@ -8,6 +8,7 @@ import '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { BrowserEngineHost, userPredictionOf } from '../../src/engine/browser-host';
+import { DEFAULT_MODEL_ID } from '../../src/shared/models';
 import { EMBEDDING_SIZE, trainHead, UserHead, type SerializedHead } from '../../src/engine/head';
 import { weightValuesProblem } from '../../src/engine/head-weights';
 import { closeDatabaseForTests } from '../../src/storage/database';
@@ -125,7 +126,8 @@ describe('a head is checked before it is used', () => {
 describe('a stored head that cannot be used', () => {
   async function storeBrokenHead(): Promise<void> {
     const { serialized, report } = await trainedHead();
-    await saveHead({ head: withWeights(serialized, (values) => (values[3] = Number.NaN)), report, trainedAt: 1 });
+    // Trained for the backbone the host runs (no examples, no choice: the default).
+    await saveHead({ model: DEFAULT_MODEL_ID, head: withWeights(serialized, (values) => (values[3] = Number.NaN)), report, trainedAt: 1 });
   }
 
   it('is skipped in classifications, with a note', async () => {

@@ -18,7 +18,7 @@ import puppeteer, { type Browser, type Page } from 'puppeteer-core';
 import { DIST } from '../../../scripts/paths';
 import { GECKO_ID } from '../../../src/manifest';
 import { launchChrome, rightClick, rightClickAndChoose, type ChromeSession, type MenuClick } from './chrome';
-import { readOverlays, type OverlaySnapshot } from './overlay';
+import { readOverlays, waitForSettledOverlay, type OverlaySnapshot } from './overlay';
 
 export type BrowserName = 'chromium' | 'firefox';
 
@@ -217,4 +217,21 @@ async function firefox(existingProfile?: string, options: LaunchOptions = {}): P
       await rm(profile, { recursive: true, force: true });
     },
   };
+}
+
+/** A new tab on `url`, once every image on it has loaded (content scripts can see naturalWidth 0 before). */
+export async function openPageWithImages(spotter: Pick<SpotterSession, 'browser'>, url: string): Promise<Page> {
+  const page = await spotter.browser.newPage();
+  await page.goto(url);
+  await page.waitForFunction(() => [...document.images].every((img) => img.complete && img.naturalWidth > 0));
+  return page;
+}
+
+/** Right-clicks the image `selector` names, chooses Classify with Spotter, waits for the overlay to settle and closes it with Esc. */
+export async function classifyImage(spotter: Pick<SpotterSession, 'chooseMenuItem' | 'overlays'>, page: Page, selector: string): Promise<OverlaySnapshot> {
+  const srcUrl = await page.$eval(selector, (img) => (img as HTMLImageElement).currentSrc);
+  await spotter.chooseMenuItem(page, selector, { srcUrl, mediaType: 'image' });
+  const overlay = await waitForSettledOverlay(page, 60_000, spotter.overlays);
+  await page.keyboard.press('Escape');
+  return overlay;
 }
