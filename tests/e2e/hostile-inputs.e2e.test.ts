@@ -13,6 +13,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT } from '../../scripts/paths';
 import { trainHead, type SerializedHead, type TrainingReport } from '../../src/engine/head';
 import type { ExampleRecord, HeadRecord } from '../../src/storage/database';
+import { DEFAULT_MODEL_ID, type ModelId } from '../../src/shared/models';
 import { parseDataset, serializeDataset } from '../../src/storage/dataset-file';
 import { PHOTOS_DIR } from '../support/photos';
 import { askFrom, E2E_BROWSERS, launchSpotter, openPopupFor, type SpotterSession } from './support/browsers';
@@ -65,14 +66,14 @@ function grain(): Buffer {
 
 const embedding = (label: number, i: number) => Float32Array.from({ length: 1280 }, (_, j) => (j % 2 === label ? 1 : 0) + ((i + j) % 3) * 0.01);
 const EXAMPLES: ExampleRecord[] = ['ants', 'bees'].flatMap((label, index) =>
-  [0, 1, 2].map((i) => ({ id: index * 3 + i + 1, label, embedding: embedding(index, i), thumbnail: TINY_PNG, imageUrl: `https://example.com/${label}/${i}.jpg`, pageUrl: 'https://example.com/', createdAt: 1_700_000_000_000 + index * 3 + i })),
+  [0, 1, 2].map((i) => ({ id: index * 3 + i + 1, label, model: DEFAULT_MODEL_ID, embedding: embedding(index, i), thumbnail: TINY_PNG, imageUrl: `https://example.com/${label}/${i}.jpg`, pageUrl: 'https://example.com/', createdAt: 1_700_000_000_000 + index * 3 + i })),
 );
 
 /** A head trained on EXAMPLES (TF.js in Node), and copies with damaged weights. */
 async function trainedHead(): Promise<HeadRecord> {
   const { head, report } = await trainHead(EXAMPLES, { epochs: 5, validationFraction: 0 });
   try {
-    return { head: await head.serialize(), report, trainedAt: 1_700_000_000_100 };
+    return { model: DEFAULT_MODEL_ID, head: await head.serialize(), report, trainedAt: 1_700_000_000_100 };
   } finally {
     head.dispose();
   }
@@ -86,11 +87,13 @@ function withWeights(record: HeadRecord, edit: (values: Float32Array) => void): 
 // ---- The stored data, read and written as an older version or a damaged disk could have left it ----
 
 interface RawHead {
+  model?: ModelId;
   head: Omit<SerializedHead, 'weightData'> & { weightBase64: string };
   report: TrainingReport | Record<string, unknown>;
   trainedAt: number;
 }
 const rawHead = (record: HeadRecord): RawHead => ({
+  ...(record.model ? { model: record.model } : {}),
   head: { format: record.head.format, labels: record.head.labels, modelTopology: record.head.modelTopology, weightSpecs: record.head.weightSpecs, weightBase64: Buffer.from(record.head.weightData).toString('base64') },
   report: record.report,
   trainedAt: record.trainedAt,
@@ -98,10 +101,12 @@ const rawHead = (record: HeadRecord): RawHead => ({
 /** Numbers JSON cannot carry, named so they survive the trip to the page. */
 type Raw<T> = T extends number ? number | 'Infinity' | 'NaN' : T extends object ? { [K in keyof T]: Raw<T[K]> } : T;
 interface RawExample {
-  meta: Raw<Omit<ExampleRecord, 'id' | 'embedding' | 'distortions'>>;
+  meta: Raw<Omit<ExampleRecord, 'id' | 'embedding' | 'distortions' | 'model' | 'picture'>>;
+  /** The backbone that made the embedding (stored with it, as Spotter stores it). */
+  model?: ModelId;
   embedding: number[];
 }
-const rawExample = ({ id: _id, embedding: values, distortions: _d, ...meta }: ExampleRecord): RawExample => ({ meta, embedding: Array.from(values) });
+const rawExample = ({ id: _id, embedding: values, distortions: _d, model, picture: _p, ...meta }: ExampleRecord): RawExample => ({ meta, ...(model ? { model } : {}), embedding: Array.from(values) });
 
 /** Writes straight into Spotter's IndexedDB from one of its pages (the engine's documents share it). */
 function writeStored(extensionPage: Page, data: { examples?: RawExample[]; head?: RawHead }): Promise<void> {
@@ -116,12 +121,12 @@ function writeStored(extensionPage: Page, data: { examples?: RawExample[]; head?
     const tx = db.transaction(['examples', 'features', 'heads'], 'readwrite');
     for (const example of examples ?? []) {
       const add = tx.objectStore('examples').add(revive(example.meta));
-      add.onsuccess = () => tx.objectStore('features').put({ embedding: Float32Array.from(example.embedding) }, add.result);
+      add.onsuccess = () => tx.objectStore('features').put({ ...(example.model ? { model: example.model } : {}), embedding: Float32Array.from(example.embedding) }, add.result);
     }
     if (head) {
       const { weightBase64, ...serialized } = head.head;
       const weightData = Uint8Array.from(atob(weightBase64), (c) => c.charCodeAt(0)).buffer;
-      tx.objectStore('heads').put({ head: { ...serialized, weightData }, report: revive(head.report), trainedAt: revive(head.trainedAt) }, 'current');
+      tx.objectStore('heads').put({ ...(head.model ? { model: head.model } : {}), head: { ...serialized, weightData }, report: revive(head.report), trainedAt: revive(head.trainedAt) }, 'current');
     }
     await new Promise<void>((resolve, reject) => {
       tx.oncomplete = () => resolve();

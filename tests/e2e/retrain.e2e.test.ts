@@ -299,8 +299,8 @@ describe.each(E2E_BROWSERS)('Spotter in %s: teach your own labels', (browserName
     await (await panel.$('.add-images input[type="file"][multiple]'))!.uploadFile(...ants, notAnImage);
     await panel.waitForFunction((n: number) => document.querySelector('[data-testid="labels-message"]')?.textContent?.includes(`Added ${n} images.`), { timeout: 60_000 }, ants.length);
     expect(await panel.$eval('[data-testid="labels-message"]', (el) => el.textContent)).toContain(`Left out: ${browserName}-not-an-image.txt (not an image).`);
-    const group = (await panel.waitForSelector('.label-group[data-label="ants"]'))!;
-    expect(await group.$$eval('.thumbs img', (imgs) => imgs.length)).toBe(ants.length);
+    // The view re-reads the labels after the adds: both thumbnails show once it has.
+    await panel.waitForFunction((n: number) => document.querySelectorAll('.label-group[data-label="ants"] .thumbs img').length === n, { timeout: 30_000 }, ants.length);
 
     // The model was trained before these examples (and the one "Label as" added): the Train view says so.
     await panel.click('#tab-train');
@@ -455,7 +455,7 @@ describe.each(E2E_BROWSERS)('Spotter in %s: open views follow what changes', (br
 
     // An import (this file has no model) replaces the model: the Train view no longer shows the old run.
     await importFile();
-    expect(await exportModelDisabled()).toBe(true);
+    await expect.poll(exportModelDisabled).toBe(true);
     await panel.click('#tab-train');
     await trainViewShowsNoModel();
 
