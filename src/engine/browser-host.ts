@@ -137,7 +137,7 @@ export class BrowserEngineHost {
     try {
       const { embedding } = await engine.classify(bitmap);
       const distortions = await engine.distortedEmbeddings(bitmap, distortionSeedOf(embedding));
-      await replaceFeatures(id, { model: engine.descriptor.id, embedding, distortions });
+      await replaceFeatures(id, engine.descriptor.id, { embedding, distortions });
     } finally {
       bitmap.close();
     }

@@ -35,6 +35,11 @@ export const MODEL_OF_OLD_RECORDS: ModelId = 'mobilenet-v2';
 export interface ExampleMeta {
   id?: number;
   label: string;
+  /**
+   * The backbone that made the example's embeddings (absent: MODEL_OF_OLD_RECORDS). Kept here, not
+   * beside the embeddings, so that telling which examples another backbone made reads no embedding.
+   */
+  model?: ModelId;
   /** A small JPEG data: URL, for the dataset view. */
   thumbnail: string;
   imageUrl: string;
@@ -44,8 +49,6 @@ export interface ExampleMeta {
 
 /** What the head trains on for one example. */
 export interface ExampleFeatures {
-  /** The backbone that made these embeddings (absent: MODEL_OF_OLD_RECORDS). */
-  model?: ModelId;
   /** The backbone's 1280-d embedding: the head trains on this, never on pixels. */
   embedding: Float32Array;
   /**

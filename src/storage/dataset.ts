@@ -65,14 +65,11 @@ export async function allExamples({ withPictures = false } = {}): Promise<Exampl
 
 /** Which backbone made each example's embeddings, and whether its picture is kept (so that another backbone can embed it again). */
 export async function embeddingOrigins(): Promise<{ id: number; model: ModelId; hasPicture: boolean }[]> {
-  const tx = (await database()).transaction(['features', 'pictures']);
-  const pictured = new Set(await tx.objectStore('pictures').getAllKeys());
-  const origins: { id: number; model: ModelId; hasPicture: boolean }[] = [];
-  // A cursor, so that the 9 embeddings of each example are not all held at once.
-  for (let cursor = await tx.objectStore('features').openCursor(); cursor; cursor = await cursor.continue()) {
-    origins.push({ id: cursor.primaryKey, model: cursor.value.model ?? MODEL_OF_OLD_RECORDS, hasPicture: pictured.has(cursor.primaryKey) });
-  }
-  return origins;
+  // No embedding and no picture is read: the model is in each example's list entry, and only the pictures' keys are needed.
+  const tx = (await database()).transaction(['examples', 'pictures']);
+  const [metas, pictured] = await Promise.all([tx.objectStore('examples').getAll(), tx.objectStore('pictures').getAllKeys()]);
+  const withPicture = new Set(pictured);
+  return metas.map((meta) => ({ id: meta.id!, model: meta.model ?? MODEL_OF_OLD_RECORDS, hasPicture: withPicture.has(meta.id!) }));
 }
 
 export async function examplePicture(id: number): Promise<string | undefined> {
@@ -83,9 +80,11 @@ export async function examplePicture(id: number): Promise<string | undefined> {
  * Replaces an example's embeddings with those another backbone made from its picture. False when
  * the example was deleted meanwhile (nothing is written then).
  */
-export async function replaceFeatures(id: number, features: ExampleFeatures): Promise<boolean> {
+export async function replaceFeatures(id: number, model: ModelId, features: ExampleFeatures): Promise<boolean> {
   return write(['examples', 'features'], async (tx) => {
-    if ((await tx.objectStore('examples').getKey(id)) === undefined) return false;
+    const meta = await tx.objectStore('examples').get(id);
+    if (!meta) return false;
+    await tx.objectStore('examples').put({ ...meta, model });
     await tx.objectStore('features').put(features, id);
     return true;
   });
@@ -114,8 +113,8 @@ export async function examplesWithFeatures(): Promise<{ examples: ExampleRecord[
   return { examples, missing: metas.length - examples.length };
 }
 
-function splitExample({ embedding, distortions, model, picture, ...meta }: Omit<ExampleRecord, 'id'>): { meta: Omit<ExampleMeta, 'id'>; features: ExampleFeatures; picture?: string } {
-  return { meta, features: { ...(model ? { model } : {}), embedding, ...(distortions ? { distortions } : {}) }, ...(picture ? { picture } : {}) };
+function splitExample({ embedding, distortions, picture, ...meta }: Omit<ExampleRecord, 'id'>): { meta: Omit<ExampleMeta, 'id'>; features: ExampleFeatures; picture?: string } {
+  return { meta, features: { embedding, ...(distortions ? { distortions } : {}) }, ...(picture ? { picture } : {}) };
 }
 
 export interface LabelSummary {

@@ -10,7 +10,7 @@ export async function chosenModel(): Promise<ModelId> {
   const db = await database();
   const record = await db.get('settings', 'model-choice');
   if (record && 'model' in record && isModelId(record.model)) return record.model;
-  const stored = await db.transaction('features').store.openCursor();
+  const stored = await db.transaction('examples').store.openCursor();
   return stored ? (stored.value.model ?? MODEL_OF_OLD_RECORDS) : DEFAULT_MODEL_ID;
 }
 

@@ -101,12 +101,10 @@ const rawHead = (record: HeadRecord): RawHead => ({
 /** Numbers JSON cannot carry, named so they survive the trip to the page. */
 type Raw<T> = T extends number ? number | 'Infinity' | 'NaN' : T extends object ? { [K in keyof T]: Raw<T[K]> } : T;
 interface RawExample {
-  meta: Raw<Omit<ExampleRecord, 'id' | 'embedding' | 'distortions' | 'model' | 'picture'>>;
-  /** The backbone that made the embedding (stored with it, as Spotter stores it). */
-  model?: ModelId;
+  meta: Raw<Omit<ExampleRecord, 'id' | 'embedding' | 'distortions' | 'picture'>>;
   embedding: number[];
 }
-const rawExample = ({ id: _id, embedding: values, distortions: _d, model, picture: _p, ...meta }: ExampleRecord): RawExample => ({ meta, ...(model ? { model } : {}), embedding: Array.from(values) });
+const rawExample = ({ id: _id, embedding: values, distortions: _d, picture: _p, ...meta }: ExampleRecord): RawExample => ({ meta, embedding: Array.from(values) });
 
 /** Writes straight into Spotter's IndexedDB from one of its pages (the engine's documents share it). */
 function writeStored(extensionPage: Page, data: { examples?: RawExample[]; head?: RawHead }): Promise<void> {
@@ -121,7 +119,7 @@ function writeStored(extensionPage: Page, data: { examples?: RawExample[]; head?
     const tx = db.transaction(['examples', 'features', 'heads'], 'readwrite');
     for (const example of examples ?? []) {
       const add = tx.objectStore('examples').add(revive(example.meta));
-      add.onsuccess = () => tx.objectStore('features').put({ ...(example.model ? { model: example.model } : {}), embedding: Float32Array.from(example.embedding) }, add.result);
+      add.onsuccess = () => tx.objectStore('features').put({ embedding: Float32Array.from(example.embedding) }, add.result);
     }
     if (head) {
       const { weightBase64, ...serialized } = head.head;

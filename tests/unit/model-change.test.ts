@@ -59,13 +59,13 @@ describe('pictures and embeddings per backbone', () => {
 
   it('replaces an example\'s embeddings in place, and not those of an example deleted meanwhile', async () => {
     const kept = await addExample(example('ants', { model: 'mobilenet-v2', picture: PICTURE }));
-    expect(await replaceFeatures(kept.id!, { model: 'mobilenet-edgetpu', embedding: vector(2), distortions: [vector(3)] })).toBe(true);
+    expect(await replaceFeatures(kept.id!, 'mobilenet-edgetpu', { embedding: vector(2), distortions: [vector(3)] })).toBe(true);
     const [stored] = await allExamples();
     expect(stored).toMatchObject({ id: kept.id, label: 'ants', model: 'mobilenet-edgetpu' });
     expect(stored!.embedding[0]).toBe(2);
     expect(stored!.distortions![0]![0]).toBe(3);
     await deleteExample(kept.id!);
-    expect(await replaceFeatures(kept.id!, { model: 'mobilenet-edgetpu', embedding: vector(2) })).toBe(false);
+    expect(await replaceFeatures(kept.id!, 'mobilenet-edgetpu', { embedding: vector(2) })).toBe(false);
     expect(await embeddingOrigins()).toEqual([]);
   });
 });
