@@ -22,6 +22,9 @@ export default defineConfig({
     rollupOptions: browser === 'chrome' ? { input: { offscreen: 'src/offscreen/offscreen.html' } } : {},
   },
   define: { __SPOTTER_BROWSER__: JSON.stringify(browser) },
+  // The engine's worker (engine/engine-worker.ts) is a module worker, with its chunks beside it.
+  // Legal comments left out as in the main build (TF.js alone carries over a thousand licence headers).
+  worker: { format: 'es', rolldownOptions: { output: { comments: { legal: false } } } },
   oxc: { jsx: { runtime: 'automatic', importSource: 'preact' } },
   plugins: [disablePreactInnerHtml(), crx({ manifest: manifestFor(baseManifest, browser, pkg.version) as never, browser, contentScripts: { standaloneFiles: ['src/content/index.ts'] } }), disablePreactInnerHtmlInOutput()],
 });

@@ -151,3 +151,69 @@ function elementsAt(context: ClickContext, doc: Document): Element[] {
   for (let el = context.element; el; el = el.parentElement) add(el);
   return ordered.filter((el) => el !== doc.documentElement && el !== doc.body);
 }
+
+export interface Box {
+  left: number;
+  top: number;
+  width: number;
+  height: number;
+}
+
+/** How much two boxes cover each other: their intersection over their union (1: the same box, 0: apart or empty). */
+export function overlapRatio(a: Box, b: Box): number {
+  const width = Math.min(a.left + a.width, b.left + b.width) - Math.max(a.left, b.left);
+  const height = Math.min(a.top + a.height, b.top + b.height) - Math.max(a.top, b.top);
+  if (width <= 0 || height <= 0) return 0;
+  const shared = width * height;
+  return shared / (a.width * a.height + b.width * b.height - shared);
+}
+
+/** A replacement must cover at least this much of where the picture was (frameworks re-render in place). */
+export const SAME_PLACE_OVERLAP = 0.5;
+
+/** Of the candidates showing the same picture, the one most in its place, if any is in its place at all. */
+export function inSamePlace<T>(box: Box, candidates: readonly { item: T; box: Box }[]): T | null {
+  let best: { item: T; overlap: number } | null = null;
+  for (const { item, box: other } of candidates) {
+    const overlap = overlapRatio(box, other);
+    if (overlap >= SAME_PLACE_OVERLAP && (!best || overlap > best.overlap)) best = { item, overlap };
+  }
+  return best?.item ?? null;
+}
+
+/**
+ * What a picture is, to tell its replacement by: the kind and the address it shows; where there is
+ * none (a canvas, an inline drawing, a stream), what it is made of.
+ */
+function pictureKey(element: Element): string | null {
+  const target = asImageTarget(element, false);
+  if (!target) return null;
+  switch (target.kind) {
+    case 'img':
+    case 'background':
+      return `${target.kind} ${target.url}`;
+    case 'video':
+      return `video ${target.element.currentSrc || target.element.src}`;
+    case 'canvas':
+      return `canvas ${target.element.width}x${target.element.height}`;
+    case 'svg':
+      return null; // compared whole, below
+  }
+}
+
+/**
+ * The element that took the place of `lost` after the page re-rendered it (a framework's
+ * img.replaceWith(img.cloneNode(true))): the same kind showing the same picture, in the same place
+ * (`box`, where `lost` last was), in the same document or shadow root; null if none.
+ */
+export function replacementOf(lost: Element, box: Box, root: Document | ShadowRoot): Element | null {
+  const key = pictureKey(lost);
+  const same = (element: Element) => element !== lost && element.localName === lost.localName && (key === null ? element.isEqualNode(lost) : pictureKey(element) === key);
+  // Pictures by their tag (few on a page); CSS backgrounds only among what is at the picture's centre.
+  const media = ['img', 'video', 'canvas', 'svg'].includes(lost.localName);
+  const candidates = media ? [...root.querySelectorAll(lost.localName)] : root.elementsFromPoint(box.left + box.width / 2, box.top + box.height / 2);
+  return inSamePlace(
+    box,
+    candidates.filter(same).map((element) => ({ item: element, box: element.getBoundingClientRect() })),
+  );
+}

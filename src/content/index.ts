@@ -9,14 +9,15 @@ import { newFrameToken } from '../shared/frame-tokens';
 import { ContentCommandSchema, parseMessage, type ContentCommand, type ImageSource, type ScreenArea, type ScreenSource } from '../shared/protocol';
 import { isOwnExtensionPage } from '../shared/senders';
 import { PageImageRegistry } from './collect-images';
-import { findImageTarget, type ClickContext, type ImageTarget } from './find-image';
+import { findImageTarget, replacementOf, type ClickContext, type ImageTarget } from './find-image';
 import { placementOf, postFrameArea, relayFrameAreas } from './frame-placement';
 import { claimFrame } from './one-copy';
 import { ImageOverlay } from './overlay';
 import { screenAreaOf, toImageSource, UncopyablePixels } from './read-pixels';
 
 let lastClick: Pick<ClickContext, 'point' | 'element'> = { point: null, element: null };
-const overlays = new Map<Element, ImageOverlay>();
+/** Open overlays, oldest first. Each follows its picture, which the page may replace (overlay.target). */
+const overlays = new Set<ImageOverlay>();
 const pageImages = new PageImageRegistry();
 const self = { id: browser.runtime.id, baseUrl: browser.runtime.getURL('') };
 
@@ -37,8 +38,9 @@ function listen(): void {
   addEventListener(
     'keydown',
     (event) => {
-      if (event.key !== 'Escape' || overlays.size === 0) return;
-      [...overlays.values()].at(-1)?.close();
+      // A page can dispatch its own Escape keys: only the user's close the overlay, as for right-clicks.
+      if (!event.isTrusted || event.key !== 'Escape' || overlays.size === 0) return;
+      [...overlays].at(-1)?.close();
     },
     { capture: true },
   );
@@ -72,7 +74,7 @@ async function handle(command: ContentCommand): Promise<unknown> {
     case 'screen-area':
       return screenAreaForPopup(registered(command.imageId));
     case 'describe-overlays':
-      return [...overlays.values()].map((overlay) => overlay.describe());
+      return [...overlays].map((overlay) => overlay.describe());
     case 'hide-for-screen-read':
       screenReads.start(command.read);
       await afterNextPaint();
@@ -230,7 +232,7 @@ class PendingScreenReads {
   }
 
   private show(): void {
-    for (const overlay of overlays.values()) overlay.setHidden(this.any);
+    for (const overlay of overlays) overlay.setHidden(this.any);
   }
 }
 const screenReads = new PendingScreenReads();
@@ -258,11 +260,10 @@ const afterNextPaint = () =>
   });
 
 function openOverlay(element: Element): ImageOverlay {
-  overlays.get(element)?.close();
-  const overlay = new ImageOverlay(element, (closed) => {
-    if (overlays.get(closed.target) === closed) overlays.delete(closed.target);
-  });
-  overlays.set(element, overlay);
+  for (const open of overlays) if (open.target === element) open.close();
+  // A page that re-renders (img.replaceWith(img.cloneNode(true))) must not lose the answer: the overlay follows the copy.
+  const overlay = new ImageOverlay(element, (closed) => overlays.delete(closed), replacementOf);
+  overlays.add(overlay);
   if (screenReads.any) overlay.setHidden(true);
   return overlay;
 }

@@ -6,6 +6,7 @@
 import { render } from 'preact';
 import type { ClassifyResult } from '../shared/protocol';
 import { formatMs, formatPercent } from '../shared/format';
+import type { Box } from './find-image';
 import css from './overlay.css?inline';
 import { panelPosition } from './panel-position';
 import { ownShadowHosts } from './shadow-roots';
@@ -20,20 +21,16 @@ export type OverlayState =
 
 const HIGHLIGHT_MS = 2000;
 
-interface Box {
-  left: number;
-  top: number;
-  width: number;
-  height: number;
-}
+/** Said when the page took the picture away (and put none like it in its place) before the answer came. */
+export const PICTURE_GONE_NOTICE = 'The page removed this picture while Spotter looked at it: this answer is for the picture you clicked, which was here.';
 
-function OverlayView(props: { state: OverlayState; frame: Box; panel: { left: number; top: number } | null; onClose: () => void }) {
-  const { state, frame, panel, onClose } = props;
+function OverlayView(props: { state: OverlayState; frame: Box; panel: { left: number; top: number } | null; gone: boolean; onClose: () => void }) {
+  const { state, frame, panel, gone, onClose } = props;
   const frameStyle = { left: `${frame.left}px`, top: `${frame.top}px`, width: `${frame.width}px`, height: `${frame.height}px` };
   if (state.phase === 'highlight') return <div class="frame highlight" style={frameStyle} hidden={!panel} />;
   return (
     <>
-      <div class="frame" style={frameStyle} hidden={!panel} />
+      <div class="frame" style={frameStyle} hidden={!panel || gone} />
       <section
         class="panel"
         data-state={state.phase}
@@ -49,6 +46,7 @@ function OverlayView(props: { state: OverlayState; frame: Box; panel: { left: nu
           </button>
         </header>
         <div aria-live="polite">
+          {gone && state.phase !== 'loading' && <p class="notice">{PICTURE_GONE_NOTICE}</p>}
           {state.phase === 'loading' && (
             <div class="busy">
               <span class="spinner" aria-hidden="true" />
@@ -114,6 +112,12 @@ function Row(props: { kind: 'user' | 'imagenet'; label: string; probability: num
   );
 }
 
+/**
+ * Finds the element that took the place of the picture after the page re-rendered it (same
+ * picture, same place), or null. `box`: where the picture last was.
+ */
+export type Relocate = (lost: Element, box: Box, root: Document | ShadowRoot) => Element | null;
+
 export class ImageOverlay {
   private readonly host: HTMLElement;
   private readonly view: Window;
@@ -125,11 +129,23 @@ export class ImageOverlay {
   private closed = false;
   /** Last measured height of the panel, for keeping it on screen. */
   private panelHeight = 120;
+  /** The picture followed: the one clicked, or what the page replaced it with. */
+  private current: Element;
+  /** Where the picture was last seen, and the document or shadow root it was in. */
+  private lastBox: Box;
+  private readonly pictureRoot: Document | ShadowRoot;
+  /** Whether the answer has been drawn over its picture (not only where the picture was). */
+  private answerSeen = false;
 
   constructor(
-    readonly target: Element,
+    target: Element,
     private readonly onClosed: (overlay: ImageOverlay) => void,
+    private readonly relocate: Relocate = () => null,
   ) {
+    this.current = target;
+    this.lastBox = boxOf(target.getBoundingClientRect());
+    const rootNode = target.getRootNode();
+    this.pictureRoot = rootNode instanceof ShadowRoot ? rootNode : target.ownerDocument;
     const doc = target.ownerDocument;
     this.view = doc.defaultView ?? window;
     // A plain <div>, not a custom element: a page could define a custom element's class first and reach into its shadow root.
@@ -155,6 +171,11 @@ export class ImageOverlay {
     // Pages also move images without scrolling (carousels, layout shifts): a slow poll catches those.
     this.poll = window.setInterval(this.schedule, 250);
     this.draw();
+  }
+
+  /** The picture it is over (which changes if the page replaces it with the same picture). */
+  get target(): Element {
+    return this.current;
   }
 
   show(state: OverlayState): void {
@@ -199,6 +220,16 @@ export class ImageOverlay {
     this.onClosed(this);
   }
 
+  /** The page replaced the picture (same picture, same place): the overlay moves to the new element. */
+  private followReplacement(): boolean {
+    const replacement = this.relocate(this.current, this.lastBox, this.pictureRoot);
+    if (!replacement) return false;
+    this.resizeObserver.unobserve(this.current);
+    this.resizeObserver.observe(replacement);
+    this.current = replacement;
+    return true;
+  }
+
   private readonly schedule = () => {
     if (this.frameRequest || this.closed) return;
     this.frameRequest = requestAnimationFrame(() => {
@@ -209,13 +240,28 @@ export class ImageOverlay {
 
   private draw(): void {
     if (this.closed) return;
-    if (!this.target.isConnected) {
-      this.close();
-      return;
+    if (!this.current.isConnected && !this.followReplacement()) {
+      // Nothing like it in its place. An answer the user has seen goes with its picture, as before;
+      // one still coming (or come since) stays, and says where the picture was.
+      if (this.state.phase === 'highlight' || this.answerSeen) {
+        this.close();
+        return;
+      }
     }
-    const rect = this.target.getBoundingClientRect();
+    // The page may take Spotter's own host out of the document (a framework rendering <html>).
+    if (!this.host.isConnected) {
+      this.current.ownerDocument.documentElement.append(this.host);
+      if (typeof this.host.showPopover === 'function') this.host.showPopover();
+    }
+    const gone = !this.current.isConnected;
+    const rect = gone ? this.lastBox : boxOf(this.current.getBoundingClientRect());
+    if (!gone) this.lastBox = rect;
+    if (!gone && this.state.phase !== 'loading') this.answerSeen = true;
     const frame = { left: rect.left, top: rect.top, width: rect.width, height: rect.height };
-    render(<OverlayView state={this.state} frame={frame} panel={panelPosition(rect, { width: this.view.innerWidth, height: this.view.innerHeight }, this.panelHeight)} onClose={() => this.close()} />, this.root);
+    render(
+      <OverlayView state={this.state} frame={frame} gone={gone} panel={panelPosition({ ...rect, right: rect.left + rect.width, bottom: rect.top + rect.height }, { width: this.view.innerWidth, height: this.view.innerHeight }, this.panelHeight)} onClose={() => this.close()} />,
+      this.root,
+    );
     // The panel grows with the user's labels: place it by its real height, measured after drawing.
     const height = this.root.querySelector('section')?.getBoundingClientRect().height ?? 0;
     if (height > 0 && Math.abs(height - this.panelHeight) > 1) {
@@ -224,3 +270,5 @@ export class ImageOverlay {
     }
   }
 }
+
+const boxOf = (rect: DOMRect): Box => ({ left: rect.left, top: rect.top, width: rect.width, height: rect.height });

@@ -1,6 +1,7 @@
 /**
- * The engine as an extension page hosts it: Chrome's offscreen document and Firefox's event
- * page both create exactly this, and hand it every validated request. It owns the model, the
+ * The engine as the extension hosts it: the engine's worker (engine-worker.ts), which Chrome's
+ * offscreen document and Firefox's event page both start, creates exactly this and hands it every
+ * validated request. It owns the model, the
  * user's head and training; it knows where the bundled assets are, but not which browser it is in.
  */
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
@@ -185,6 +186,9 @@ export class BrowserEngineHost {
       case 'read-from-screen':
         // The background captures the screen and hands the engine a picture; it never forwards this.
         throw new SpotterError('bad-message', 'Only the background reads the screen.');
+      case 'stall-engine-for-test':
+        // The engine's worker takes this one itself (engine-worker.ts).
+        throw new SpotterError('bad-message', 'Only the engine worker stalls, for tests.');
     }
   }
 
@@ -213,7 +217,7 @@ export class BrowserEngineHost {
   }
 
   private async seeBitmap(bitmap: ImageBitmap): Promise<SeenImage> {
-    const thumbnail = thumbnailOf(bitmap);
+    const thumbnail = await thumbnailOf(bitmap);
     const { imagenet, embedding, inferMs } = await (await this.engine()).classify(bitmap);
     return { imagenet, embedding, inferMs, thumbnail };
   }
@@ -242,7 +246,7 @@ export class BrowserEngineHost {
     const engine = await this.engine();
     const { seen, distortions, picture } = await this.withBitmap(source, async (bitmap) => {
       const seen = await this.seeBitmap(bitmap);
-      return { seen, distortions: await engine.distortedEmbeddings(bitmap, distortionSeedOf(seen.embedding)), picture: pictureOf(bitmap) };
+      return { seen, distortions: await engine.distortedEmbeddings(bitmap, distortionSeedOf(seen.embedding)), picture: await pictureOf(bitmap) };
     });
     return addExample({
       label,

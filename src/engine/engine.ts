@@ -76,7 +76,7 @@ export interface EngineStatus {
 
 /**
  * The TF.js core of Spotter: plain TypeScript with no extension APIs, so the same code runs
- * in Chrome's offscreen document, Firefox's event page and Node (unit tests, benchmarks).
+ * in the engine's worker (in Chrome's offscreen document, Firefox's event page) and in Node (unit tests, benchmarks).
  */
 export class SpotterEngine {
   readonly descriptor: ModelDescriptor;

@@ -1,14 +1,18 @@
+import { imageSize } from 'image-size';
 import { SpotterError } from '../shared/errors';
 import { byteSourceOf, declaredSize } from './declared-size';
 import { decodeSize } from '../shared/image-size';
 import { looksFlat } from '../shared/flat-colour';
 import { imageTypeOf, undecodableMessage } from '../shared/image-type';
+import { SVG_DAMAGED_MESSAGE, svgProblem } from './svg-document';
+import { svgText } from './svg-measure';
 
 /**
  * Decodes image bytes into a bitmap no larger than the engine needs (longest side 1024 px), on
  * white where the image is transparent. Refuses, with a message for the user, what holds nothing
  * to recognise: bytes that are no image, a few pixels, one flat colour.
- * Browser-only (createImageBitmap); works in offscreen documents and event pages alike.
+ * Browser-only (createImageBitmap); works in the engine's worker, offscreen documents and event
+ * pages alike (what only a document can draw goes through drawImageElementsWith).
  * @param url where the bytes came from, only to word the messages
  */
 export async function decodeImage(blob: Blob, url = ''): Promise<ImageBitmap> {
@@ -30,7 +34,7 @@ async function decodeRaster(blob: Blob, head: Uint8Array, url: string): Promise<
   } catch {
     // Chromium's createImageBitmap refuses a JPEG that was cut short, which its <img> (and Firefox's
     // createImageBitmap) show in part: read what the page shows. Anything else that fails is explained.
-    const shown = imageTypeOf(head) ? await drawThroughImageElement(blob, (width, height) => (width && height ? rasterSize(width, height) : null)).catch(() => null) : null;
+    const shown = imageTypeOf(head) ? await imageElementDrawer(blob, { kind: 'raster' }).catch(() => null) : null;
     if (!shown) throw new SpotterError('not-image', undecodableMessage(head, mimeType(blob), url));
     return shown;
   }
@@ -69,15 +73,45 @@ const SVG_SIDE = 512;
 async function renderSvg(blob: Blob): Promise<ImageBitmap> {
   // An SVG with only a viewBox has no natural size in Firefox: its viewBox gives the shape.
   const aspect = viewBoxAspect(await blob.slice(0, 4096).text());
+  return imageElementDrawer(blob, { kind: 'svg', aspect }).catch((error: unknown) => {
+    if (error instanceof SpotterError) throw error;
+    throw new SpotterError('not-image', SVG_DAMAGED_MESSAGE);
+  });
+}
+
+/** How an <img> draws: an SVG with its longest side at SVG_SIDE; a raster image that createImageBitmap refused, at its decode size. */
+export type ImageElementSizing = { kind: 'svg'; aspect: number | null } | { kind: 'raster' };
+
+/**
+ * Draws bytes through an <img>, which only a document has. The engine's worker hands this to its
+ * document (engine-worker.ts); where there is a document, it draws here.
+ */
+export type ImageElementDrawer = (blob: Blob, sizing: ImageElementSizing) => Promise<ImageBitmap>;
+
+let imageElementDrawer: ImageElementDrawer = drawWithImageElement;
+
+export function drawImageElementsWith(drawer: ImageElementDrawer): void {
+  imageElementDrawer = drawer;
+}
+
+/**
+ * The document's side: an SVG is parsed and measured first (svg-document.ts), since one built to
+ * expand to billions of nodes would hold this thread for good once drawn.
+ */
+export async function drawWithImageElement(blob: Blob, sizing: ImageElementSizing): Promise<ImageBitmap> {
+  if (sizing.kind === 'svg') {
+    // Read in the encoding the <img> will read it in (a UTF-16 file read as UTF-8 would parse as nothing).
+    const charset = /;\s*charset="?([\w.:-]+)/i.exec(blob.type)?.[1] ?? null;
+    const problem = svgProblem(svgText(new Uint8Array(await blob.arrayBuffer()), charset), nestedPixelCountProblem);
+    if (problem) throw new SpotterError(problem.code, problem.message);
+  }
   return drawThroughImageElement(blob, (width, height) => {
-    const [w, h] = width > 0 && height > 0 ? [width, height] : aspect ? [aspect, 1] : [1, 1];
+    if (sizing.kind === 'raster') return width && height ? rasterSize(width, height) : null;
+    const [w, h] = width > 0 && height > 0 ? [width, height] : sizing.aspect ? [sizing.aspect, 1] : [1, 1];
     const scale = SVG_SIDE / Math.max(w, h);
     const size = { width: Math.round(w * scale), height: Math.round(h * scale) };
     tooSmallCheck(size.width, size.height);
     return size;
-  }).catch((error: unknown) => {
-    if (error instanceof SpotterError) throw error;
-    throw new SpotterError('not-image', 'This SVG image could not be drawn (it is damaged, or not SVG at all).');
   });
 }
 
@@ -188,6 +222,22 @@ export async function pixelCountProblem(data: Blob | Uint8Array): Promise<Spotte
   const { width, height } = size;
   if (width * height <= MAX_IMAGE_PIXELS) return null;
   return new SpotterError('too-large', `The image is too large to decode (${width} x ${height} pixels; the limit is ${MAX_IMAGE_PIXELS / 1_000_000} megapixels).`);
+}
+
+/**
+ * The pixel check for a picture nested in an SVG (a data: URL): its bytes are all in memory, so
+ * image-size reads them whole, synchronously, as the SVG measurement needs.
+ */
+function nestedPixelCountProblem(bytes: Uint8Array): string | null {
+  let size: { width?: number; height?: number };
+  try {
+    size = imageSize(bytes);
+  } catch {
+    return null;
+  }
+  const { width = 0, height = 0 } = size;
+  if (width * height <= MAX_IMAGE_PIXELS) return null;
+  return `The image is too large to decode (${width} x ${height} pixels; the limit is ${MAX_IMAGE_PIXELS / 1_000_000} megapixels).`;
 }
 
 // The type can carry parameters: "image/svg+xml; charset=utf-8".

@@ -234,6 +234,13 @@ export const BackgroundRequestSchema = v.variant('type', [
    * listed picture that the page lets no one copy (the popup grid's canvases and videos).
    */
   v.object({ type: v.literal('read-from-screen'), tabId: v.pipe(v.number(), v.integer()), imageId: v.string() }),
+  /**
+   * Spotter's own pages only (the router refuses it from content scripts; web pages cannot message
+   * Spotter at all), for the watchdog's tests: the engine's next image job takes this much memory
+   * and never returns, as a job stuck in a bug would. Nothing is read or changed; the watchdog
+   * restarts the engine within ENGINE_SILENT_LIMIT_MS. Whoever can send it could do worse anyway.
+   */
+  v.object({ type: v.literal('stall-engine-for-test'), allocateMB: v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(2048)) }),
 ]);
 export type BackgroundRequest = v.InferOutput<typeof BackgroundRequestSchema>;
 export type RequestType = BackgroundRequest['type'];
@@ -269,6 +276,7 @@ export const RESULT_SCHEMAS = {
   'delete-all': v.object({ examples: v.number(), model: v.boolean() }),
   'import-dataset': v.object({ examples: v.number(), labels: v.number(), head: v.boolean() }),
   'read-from-screen': ImageSourceSchema,
+  'stall-engine-for-test': v.object({ armed: v.boolean() }),
 } satisfies Record<RequestType, v.GenericSchema>;
 export type ResultOf<T extends RequestType> = v.InferOutput<(typeof RESULT_SCHEMAS)[T]>;
 
@@ -280,10 +288,41 @@ export type ResultOf<T extends RequestType> = v.InferOutput<(typeof RESULT_SCHEM
  */
 export const EngineRequestSchema = v.object({ type: v.literal('engine/request'), request: BackgroundRequestSchema });
 export type EngineRequest = v.InferOutput<typeof EngineRequestSchema>;
+/** The background's heartbeat while it waits on the engine's document: answered true, by a document whose thread still runs. */
+export const EnginePingSchema = v.object({ type: v.literal('engine/ping') });
+export type EnginePing = v.InferOutput<typeof EnginePingSchema>;
+export type EngineMessage = EngineRequest | EnginePing;
+export const EngineMessageSchema = v.variant('type', [EngineRequestSchema, EnginePingSchema]);
 
 export function isAddressedToEngine(message: unknown): boolean {
-  return typeof message === 'object' && message !== null && 'type' in message && message.type === 'engine/request';
+  return typeof message === 'object' && message !== null && 'type' in message && (message.type === 'engine/request' || message.type === 'engine/ping');
 }
+
+// ── The engine's document ⇄ the worker that runs the engine (engine/worker-engine.ts) ───
+/** A worker that sends no sign of life for this long, while it owes answers, is stopped and started again. */
+export const ENGINE_SILENT_LIMIT_MS = 15_000;
+export const ENGINE_STALLED_MESSAGE = `Spotter's engine stopped responding for ${ENGINE_SILENT_LIMIT_MS / 1000} s, so Spotter restarted it. Try again.`;
+
+const ImageBitmapSchema = v.custom<ImageBitmap>((value) => typeof ImageBitmap !== 'undefined' && value instanceof ImageBitmap, 'not an ImageBitmap');
+const ImageElementSizingSchema = v.variant('kind', [v.object({ kind: v.literal('svg'), aspect: v.nullable(v.number()) }), v.object({ kind: v.literal('raster') })]);
+const MessageId = v.pipe(v.number(), v.integer(), v.minValue(0));
+
+export const ToEngineWorkerSchema = v.variant('type', [
+  v.object({ type: v.literal('request'), id: MessageId, request: BackgroundRequestSchema }),
+  v.object({ type: v.literal('ping') }),
+  /** What the document drew through an <img> for the worker (which has no DOM), or why it did not. */
+  v.object({ type: v.literal('drawn'), id: MessageId, bitmap: ImageBitmapSchema }),
+  v.object({ type: v.literal('not-drawn'), id: MessageId, error: ErrorInfoSchema, userFacing: v.boolean() }),
+]);
+export type ToEngineWorker = v.InferOutput<typeof ToEngineWorkerSchema>;
+
+export const FromEngineWorkerSchema = v.variant('type', [
+  /** The response is checked against RESULT_SCHEMAS by the document, which knows the request's type. */
+  v.object({ type: v.literal('reply'), id: MessageId, response: v.unknown() }),
+  v.object({ type: v.literal('pong') }),
+  v.object({ type: v.literal('draw'), id: MessageId, blob: v.instance(Blob), sizing: ImageElementSizingSchema }),
+]);
+export type FromEngineWorker = v.InferOutput<typeof FromEngineWorkerSchema>;
 
 // ── Background or popup → content script ──────────────────────────────────────────
 export const CLASSIFY_MENU_ID = 'spotter-classify';
