@@ -15,7 +15,7 @@ import { deleteHead, loadHead, saveHead } from '../storage/head-store';
 import { takeStagedImport } from '../storage/import-staging';
 import { distortionSeedOf } from './distort';
 import { SpotterEngine } from './engine';
-import { DEFAULT_TRAIN_OPTIONS, trainabilityProblem, trainHead, unknownThreshold, UserHead, type TrainingExample, type TrainOptions } from './head';
+import { DEFAULT_TRAIN_OPTIONS, trainabilityProblem, trainHead, UserHead, type HeadPrediction, type TrainingExample, type TrainOptions } from './head';
 import { isCutShort } from './image-completeness';
 import { decodeImage } from './image-decode';
 import { fetchImageBlob } from './image-fetch';
@@ -92,7 +92,7 @@ export class BrowserEngineHost {
     // One head for the whole answer, even if a retrain swaps it meanwhile.
     const head = this.head;
     return {
-      user: head ? userPrediction(await head.predict(seen.embedding), head.labels.length) : null,
+      user: head ? userPrediction(await head.classify(seen.embedding)) : null,
       imagenet: seen.imagenet,
       thumbnail: seen.thumbnail,
       inferMs: seen.inferMs,
@@ -302,10 +302,9 @@ export function storedUrl(address: string): string {
   }
 }
 
-/** The user's top 3, flagged unknown when the best is under the threshold (its label still comes first, as the best guess). */
-export function userPrediction(scores: readonly { label: string; probability: number }[], labelCount: number): UserPrediction {
-  const labels = scores.slice(0, 3).map(({ label, probability }) => ({ label, probability }));
-  return { labels, unknown: (labels[0]?.probability ?? 0) < unknownThreshold(labelCount) };
+/** The user's top 3, and whether the image is none of their labels (the best guess still comes first). */
+export function userPrediction(prediction: HeadPrediction): UserPrediction {
+  return { labels: prediction.scores.slice(0, 3).map(({ label, probability }) => ({ label, probability })), unknown: prediction.unknown };
 }
 
 function summary(example: ExampleMeta): ResultOf<'add-example'> {

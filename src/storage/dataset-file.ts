@@ -35,8 +35,16 @@ const ExampleFileSchema = v.object({
   createdAt: v.number(),
 });
 
+/** The head's unknown rule (engine/head.ts UnknownRule); absent in files of heads saved without one. */
+const UnknownRuleFileSchema = v.object({
+  threshold: v.pipe(v.number(), v.finite()),
+  /** float32 values, label after label, in base64 (UserHead.deserialize checks the size). */
+  centroids: Base64,
+});
+
 const HeadFileSchema = v.object({
   labels: v.array(v.string()),
+  unknownRule: v.optional(UnknownRuleFileSchema),
   modelTopology: v.record(v.string(), v.unknown()),
   weightSpecs: v.array(v.looseObject({ name: v.string(), shape: v.array(v.number()), dtype: v.string() })),
   weightData: Base64,
@@ -67,6 +75,7 @@ export function serializeDataset(examples: readonly ExampleRecord[], head: HeadR
     head: head
       ? {
           labels: head.head.labels,
+          ...(head.head.format === 'spotter-head@2' ? { unknownRule: { threshold: head.head.unknownRule.threshold, centroids: toBase64(head.head.unknownRule.centroids) } } : {}),
           modelTopology: head.head.modelTopology as Record<string, unknown>,
           weightSpecs: head.head.weightSpecs as unknown as v.InferInput<typeof HeadFileSchema>['weightSpecs'],
           weightData: toBase64(head.head.weightData),
@@ -153,18 +162,20 @@ export function parseDataset(text: string): ParsedDataset {
   // The head's labels show in every overlay: the same rules as the examples' labels, each once.
   const headLabels = file.head?.labels.map((label, index) => labelOfHead(label, index)) ?? [];
   if (new Set(headLabels).size !== headLabels.length) throw new SpotterError('bad-message', 'This Spotter dataset is damaged (the model names a label twice). Nothing was changed.');
-  const head: HeadRecord | null = file.head
-    ? {
-        head: {
-          format: 'spotter-head@1',
-          labels: headLabels,
-          modelTopology: file.head.modelTopology,
-          weightSpecs: file.head.weightSpecs as unknown as SerializedHead['weightSpecs'],
-          weightData: bytesOf(file.head.weightData, "the model's weights").buffer,
-        },
-        report: file.head.report,
-        trainedAt: file.head.trainedAt,
-      }
-    : null;
+  let head: HeadRecord | null = null;
+  if (file.head) {
+    const saved = {
+      labels: headLabels,
+      modelTopology: file.head.modelTopology,
+      weightSpecs: file.head.weightSpecs as unknown as SerializedHead['weightSpecs'],
+      weightData: bytesOf(file.head.weightData, "the model's weights").buffer,
+    };
+    const rule = file.head.unknownRule;
+    // A head without a rule is one saved before Spotter had it, and loads as such.
+    const serialized: SerializedHead = rule
+      ? { format: 'spotter-head@2', ...saved, unknownRule: { threshold: rule.threshold, centroids: bytesOf(rule.centroids, "the model's unknown rule").buffer } }
+      : { format: 'spotter-head@1', ...saved };
+    head = { head: serialized, report: file.head.report, trainedAt: file.head.trainedAt };
+  }
   return { examples, head };
 }
