@@ -79,7 +79,7 @@ function Result({ result }: { result: ClassifyResult }) {
         <>
           <h2>Your labels</h2>
           <ol>
-            {user.unknown && <Row kind="user" label="unknown" probability={null} title="Below the confidence threshold" />}
+            {user.unknown && <Row kind="user" label="unknown" probability={null} title="Unlike your examples of every label" />}
             {user.labels.map((entry, i) => (
               <Row key={entry.label} kind="user" label={entry.label} probability={entry.probability} title={user.unknown && i === 0 ? 'best guess' : entry.label} />
             ))}

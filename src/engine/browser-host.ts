@@ -19,7 +19,7 @@ import { takeStagedImport } from '../storage/import-staging';
 import { distortionSeedOf } from './distort';
 import { SpotterEngine, type EngineStatus } from './engine';
 import { weightValuesProblem } from './head-weights';
-import { DEFAULT_TRAIN_OPTIONS, trainabilityProblem, trainHead, unknownThreshold, UserHead, type TrainingExample, type TrainOptions } from './head';
+import { DEFAULT_TRAIN_OPTIONS, trainabilityProblem, trainHead, UserHead, type HeadPrediction, type TrainingExample, type TrainOptions } from './head';
 import { isCutShort } from './image-completeness';
 import { decodeImage } from './image-decode';
 import { fetchImageBlob } from './image-fetch';
@@ -537,16 +537,15 @@ export function storedUrl(address: string): string {
  */
 export async function userPredictionOf(head: UserHead | null, headProblem: string | null, embedding: Float32Array): Promise<{ user: UserPrediction | null; notice?: string }> {
   if (!head) return headProblem ? { user: null, notice: DAMAGED_HEAD_NOTICE } : { user: null };
-  const scores = await head.predict(embedding);
+  const prediction = await head.classify(embedding);
   // Checked at load on test inputs, but an image can still push a borderline head past float range.
-  if (!scores.every(({ probability }) => probability >= 0 && probability <= 1)) return { user: null, notice: DAMAGED_HEAD_NOTICE };
-  return { user: userPrediction(scores, head.labels.length) };
+  if (!prediction.scores.every(({ probability }) => probability >= 0 && probability <= 1)) return { user: null, notice: DAMAGED_HEAD_NOTICE };
+  return { user: userPrediction(prediction) };
 }
 
-/** The user's top 3, flagged unknown when the best is under the threshold (its label still comes first, as the best guess). */
-export function userPrediction(scores: readonly { label: string; probability: number }[], labelCount: number): UserPrediction {
-  const labels = scores.slice(0, 3).map(({ label, probability }) => ({ label, probability }));
-  return { labels, unknown: (labels[0]?.probability ?? 0) < unknownThreshold(labelCount) };
+/** The user's top 3, and whether the image is none of their labels (the best guess still comes first). */
+export function userPrediction(prediction: HeadPrediction): UserPrediction {
+  return { labels: prediction.scores.slice(0, 3).map(({ label, probability }) => ({ label, probability })), unknown: prediction.unknown };
 }
 
 function summary(example: ExampleMeta): ResultOf<'add-example'> {

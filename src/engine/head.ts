@@ -53,13 +53,16 @@ export interface EpochLog {
   /** 1-based, as a chart would label it. */
   epoch: number;
   /**
-   * Mean cross-entropy over the epoch's training rows, each taken on its batch before that step's
-   * update (the optimiser also weighs classes and adds the L2 penalty; the curve leaves them out so
-   * that it compares with valLoss).
+   * Mean cross-entropy of the fold heads over their training rows (copies included), each taken on
+   * its batch before that step's update (the optimiser also weighs classes and adds the L2 penalty;
+   * the curve leaves them out so that it compares with valLoss).
    */
   loss: number | null;
   accuracy: number;
-  /** Mean cross-entropy on the held-out examples at the end of the epoch. */
+  /**
+   * Mean cross-entropy at the end of the epoch of every example under the fold head that never saw
+   * it (out of fold). Null in reports saved before cross-validation when nothing was held out.
+   */
   valLoss: number | null;
   valAccuracy: number | null;
 }
@@ -70,28 +73,96 @@ export interface TrainingReport {
   /** Labels left out for having too few examples, with their counts. */
   ignoredLabels: Record<string, number>;
   epochs: EpochLog[];
-  /** The epoch whose weights the head kept (restore-best). */
+  /** The epoch whose weights the heads kept (restore-best on the out-of-fold loss). */
   bestEpoch: number;
-  evaluatedOn: 'validation' | 'training';
+  /**
+   * 'cross-validation': accuracy, per-label accuracy and confusion count every example once, as
+   * predicted by the fold head trained without it (and without its distorted copies). Reports saved
+   * by earlier versions say 'validation' (one held-out share) or 'training'; they still show.
+   */
+  evaluatedOn: 'cross-validation' | 'validation' | 'training';
+  /** k of the k-fold cross-validation (absent in older reports). */
+  folds?: number;
+  /** Each fold's accuracy on its held-out examples, in fold order (absent in older reports). */
+  foldAccuracies?: number[];
   /** Share of the evaluated examples predicted right. */
   accuracy: number;
   /** Per label, share of its evaluated examples predicted right; labels with none evaluated are absent. */
   perLabelAccuracy: Record<string, number>;
   /** confusion[trueIndex][predictedIndex], in `labels` order. */
   confusion: number[][];
+  /** Examples the kept head trained on. */
   trainCount: number;
+  /** Examples the estimate was measured on (with cross-validation: all of them, each once). */
   validationCount: number;
   durationMs: number;
   options: TrainOptions;
 }
 
 /**
- * Below this top probability the user's head says "unknown" (its best guess is still shown):
- * 1.5x chance, so it scales with the number of labels (0.3 for 5, 0.5 for 3), capped at 0.75
- * for two labels. On the flower split it hides 0 of 23 right answers at 5 labels (0.4 hid 2).
+ * "unknown" means "none of my labels": an image is unknown when its L2-normalised embedding is
+ * farther (cosine distance) from the centroid of the label it would be given than the user's own
+ * examples are from theirs: past mean + UNKNOWN_SPREAD x sd of the leave-one-out distances of every
+ * example to its own label's centroid, pooled over the labels. Chosen by measurement over seeded
+ * random splits of the shared photos: docs/decisions/unknown-rule.md.
  */
-export function unknownThreshold(labelCount: number): number {
+export const UNKNOWN_SPREAD = 1.9;
+
+/** The calibrated unknown rule, computed at training time and saved with the head. */
+export interface UnknownRule {
+  /** Per label, in the head's order: the mean of its examples' L2-normalised embeddings (not their copies), scaled to length 1. */
+  centroids: Float32Array[];
+  /** Cosine distance to the predicted label's centroid past which an image is unknown. */
+  threshold: number;
+}
+
+function unitLength(vector: Float32Array): Float32Array {
+  let sum = 0;
+  for (const value of vector) sum += value * value;
+  const length = Math.sqrt(sum);
+  return length > 0 ? vector.map((value) => value / length) : new Float32Array(vector.length);
+}
+
+function dotProduct(a: Float32Array, b: Float32Array): number {
+  let sum = 0;
+  for (let i = 0; i < a.length; i++) sum += a[i]! * b[i]!;
+  return sum;
+}
+
+/** 1 - cosine similarity: 0 in the centroid's direction, 1 at right angles. `centroid` has length 1. */
+export function cosineDistance(embedding: Float32Array, centroid: Float32Array): number {
+  return 1 - dotProduct(unitLength(embedding), centroid);
+}
+
+/** Centroids and threshold from the examples (every label of `labels` has at least 2). */
+export function calibrateUnknownRule(examples: readonly TrainingExample[], labels: readonly string[]): UnknownRule {
+  const distances: number[] = [];
+  const centroids = labels.map((label) => {
+    const own = examples.filter((example) => example.label === label).map(({ embedding }) => unitLength(embedding));
+    const sum = new Float32Array(EMBEDDING_SIZE);
+    for (const vector of own) for (let i = 0; i < sum.length; i++) sum[i]! += vector[i]!;
+    // Leave-one-out: each example against the centroid of the others, as a new image is seen.
+    for (const vector of own) distances.push(1 - dotProduct(vector, unitLength(sum.map((value, i) => value - vector[i]!))));
+    return unitLength(sum);
+  });
+  const mean = distances.reduce((total, d) => total + d, 0) / distances.length;
+  const sd = Math.sqrt(distances.reduce((total, d) => total + (d - mean) ** 2, 0) / Math.max(1, distances.length - 1));
+  return { centroids, threshold: mean + UNKNOWN_SPREAD * sd };
+}
+
+/**
+ * The rule of heads saved before the calibrated one ('spotter-head@1', which carry no centroids):
+ * unknown below 1.5x chance as top probability, capped at 0.75. Such a head keeps it until the next
+ * Retrain replaces the head, so nothing a user sees changes until then.
+ */
+export function legacyUnknownThreshold(labelCount: number): number {
   return Math.min(0.75, 1.5 / Math.max(1, labelCount));
+}
+
+/** The head's answer for one image: every label's score (best first), and whether it is none of them. */
+export interface HeadPrediction {
+  scores: LabelScore[];
+  unknown: boolean;
 }
 
 export interface LabelScore {
@@ -99,7 +170,10 @@ export interface LabelScore {
   probability: number;
 }
 
-export interface SerializedHead {
+/** 'spotter-head@2' adds the unknown rule; 'spotter-head@1' heads (without it) still load. */
+export type SerializedHead = SerializedHeadV1 | SerializedHeadV2;
+
+export interface SerializedHeadV1 {
   format: 'spotter-head@1';
   labels: string[];
   modelTopology: object;
@@ -107,7 +181,14 @@ export interface SerializedHead {
   weightData: ArrayBuffer;
 }
 
-export const SERIALIZED_HEAD_FORMAT = 'spotter-head@1';
+export interface SerializedHeadV2 extends Omit<SerializedHeadV1, 'format'> {
+  format: 'spotter-head@2';
+  /** The centroids as float32 values, label after label (labels x EMBEDDING_SIZE). */
+  unknownRule: { threshold: number; centroids: ArrayBuffer };
+}
+
+export const SERIALIZED_HEAD_FORMAT = 'spotter-head@2';
+const SERIALIZED_HEAD_FORMATS: readonly string[] = ['spotter-head@1', SERIALIZED_HEAD_FORMAT];
 
 function countByLabel(examples: readonly TrainingExample[]): Map<string, number> {
   const counts = new Map<string, number>();
@@ -154,38 +235,37 @@ function shuffleInPlace<T>(items: T[], random: () => number): T[] {
   return items;
 }
 
-/** Smallest label that gives up examples to validation. */
-const MIN_EXAMPLES_TO_VALIDATE = 4;
+/**
+ * Most folds of the cross-validated estimate. Fewer when the smallest label has fewer examples, so
+ * that every fold holds out at least one example of every label (at least 2, as a label needs 2).
+ */
+export const MAX_FOLDS = 5;
 
-export function splitPerClass(
-  examples: readonly TrainingExample[],
-  fraction: number,
-  seed: number,
-): { train: TrainingExample[]; validation: TrainingExample[] } {
-  if (!(fraction >= 0 && fraction < 1)) throw new RangeError(`validationFraction must be in [0, 1), got ${fraction}`);
+/** How many folds a run on these examples (trainable labels only) uses. */
+export function foldCount(examples: readonly TrainingExample[]): number {
+  return Math.min(MAX_FOLDS, ...countByLabel(examples).values());
+}
+
+/**
+ * Stratified folds: each example's fold (0..folds-1), in input order. Each label's examples are
+ * shuffled with the label's own seeded stream, then dealt to the folds in turn, the dealing going on
+ * from label to label (sorted), so the folds differ in size by at most one.
+ */
+export function assignFolds(examples: readonly TrainingExample[], folds: number, seed: number): Int32Array {
+  if (!(Number.isInteger(folds) && folds >= 2)) throw new RangeError(`folds must be an integer of at least 2, got ${folds}`);
   const indicesByLabel = new Map<string, number[]>();
   examples.forEach(({ label }, index) => {
     const indices = indicesByLabel.get(label);
     if (indices) indices.push(index);
     else indicesByLabel.set(label, [index]);
   });
-  const held = new Set<number>();
-  if (fraction > 0) {
-    for (const [label, indices] of indicesByLabel) {
-      const n = indices.length;
-      if (n < MIN_EXAMPLES_TO_VALIDATE) continue;
-      // Each label draws from its own stream, so adding examples to one label leaves the others' split alone.
-      const random = seededRandom(seed ^ fnv1a(Array.from({ length: label.length }, (_, i) => label.charCodeAt(i))));
-      // Keep at least 2 to train on, whatever the fraction.
-      const take = Math.min(n - MIN_EXAMPLES_PER_LABEL, Math.max(1, Math.round(fraction * n)));
-      for (const index of shuffleInPlace([...indices], random).slice(0, take)) held.add(index);
-    }
+  const fold = new Int32Array(examples.length);
+  let next = 0;
+  for (const label of [...indicesByLabel.keys()].sort()) {
+    const random = seededRandom(seed ^ fnv1a(Array.from({ length: label.length }, (_, i) => label.charCodeAt(i))));
+    for (const index of shuffleInPlace([...indicesByLabel.get(label)!], random)) fold[index] = next++ % folds;
   }
-  // Both halves keep the input order.
-  return {
-    train: examples.filter((_, index) => !held.has(index)),
-    validation: examples.filter((_, index) => held.has(index)),
-  };
+  return fold;
 }
 
 /** Balances the labels by training rows (an example and its distorted copies), so none dominates the loss. */
@@ -215,7 +295,6 @@ function checkOptions(options: TrainOptions): void {
   if (!(options.learningRate > 0 && Number.isFinite(options.learningRate))) problems.push(`learningRate must be positive (got ${options.learningRate})`);
   if (!(options.l2 >= 0 && Number.isFinite(options.l2))) problems.push(`l2 must be 0 or positive (got ${options.l2})`);
   if (!(options.dropoutRate >= 0 && options.dropoutRate < 1)) problems.push(`dropoutRate must be in [0, 1) (got ${options.dropoutRate})`);
-  if (!(options.validationFraction >= 0 && options.validationFraction < 1)) problems.push(`validationFraction must be in [0, 1) (got ${options.validationFraction})`);
   if (!Number.isInteger(options.seed)) problems.push(`seed must be an integer (got ${options.seed})`);
   if (problems.length > 0) throw new RangeError(`Bad training options: ${problems.join('; ')}.`);
 }
@@ -229,23 +308,15 @@ function checkEmbedding(embedding: Float32Array, what: string): void {
   if (!embedding.every(Number.isFinite)) throw new RangeError(`${what} contains a value that is not a finite number.`);
 }
 
+/** The kept head as a plain TF.js layers model (saved, exported and loaded as one). */
 function buildModel(classCount: number, options: TrainOptions): tf.Sequential {
   const model = tf.sequential();
-  const seeded = (offset: number) => tf.initializers.glorotUniform({ seed: options.seed + offset });
-  // No kernelRegularizer: the training loop adds the L2 penalty to its objective itself.
   if (options.hiddenUnits > 0) {
-    model.add(tf.layers.dense({ inputShape: [EMBEDDING_SIZE], units: options.hiddenUnits, activation: 'relu', kernelInitializer: seeded(0) }));
+    model.add(tf.layers.dense({ inputShape: [EMBEDDING_SIZE], units: options.hiddenUnits, activation: 'relu' }));
     // Not seeded on purpose: TF.js reuses a dropout seed for every batch, which drops the same units each time.
     model.add(tf.layers.dropout({ rate: options.dropoutRate }));
   }
-  model.add(
-    tf.layers.dense({
-      ...(options.hiddenUnits > 0 ? {} : { inputShape: [EMBEDDING_SIZE] }),
-      units: classCount,
-      activation: 'softmax',
-      kernelInitializer: seeded(1),
-    }),
-  );
+  model.add(tf.layers.dense({ ...(options.hiddenUnits > 0 ? {} : { inputShape: [EMBEDDING_SIZE] }), units: classCount, activation: 'softmax' }));
   return model;
 }
 
@@ -259,24 +330,40 @@ interface TrainingRows {
   count: number;
   features: Float32Array;
   classIndices: Int32Array;
-  /** Each row's class weight (see classWeights). */
+  /**
+   * [row, head]: the row's class weight for each head that trains on it (see classWeights, per
+   * head), 0 for the fold head that holds its example out.
+   */
   weights: Float32Array;
 }
 
-function toRows(examples: readonly TrainingExample[], labels: readonly string[], maxCopies: number, weights: Record<number, number>): TrainingRows {
-  const vectors = examples.flatMap(({ embedding, distortions, label }) =>
-    [embedding, ...(distortions ?? []).slice(0, maxCopies)].map((vector) => ({ vector, classIndex: labels.indexOf(label) })),
+/**
+ * The heads trained together: one per fold (trained without that fold's examples, copies
+ * included) and, last, the kept head (trained on every example).
+ */
+interface Ensemble {
+  heads: number;
+  folds: number;
+  /** Each example's fold. */
+  foldOf: Int32Array;
+}
+
+function toRows(examples: readonly TrainingExample[], labels: readonly string[], maxCopies: number, ensemble: Ensemble): TrainingRows {
+  const { heads, folds, foldOf } = ensemble;
+  const weightsByHead = Array.from({ length: heads }, (_, head) => classWeights(labels, head < folds ? examples.filter((_, i) => foldOf[i] !== head) : examples, maxCopies));
+  const vectors = examples.flatMap(({ embedding, distortions, label }, example) =>
+    [embedding, ...(distortions ?? []).slice(0, maxCopies)].map((vector) => ({ vector, classIndex: labels.indexOf(label), fold: foldOf[example]! })),
   );
   const rows: TrainingRows = {
     count: vectors.length,
     features: new Float32Array(vectors.length * EMBEDDING_SIZE),
     classIndices: new Int32Array(vectors.length),
-    weights: new Float32Array(vectors.length),
+    weights: new Float32Array(vectors.length * heads),
   };
-  vectors.forEach(({ vector, classIndex }, row) => {
+  vectors.forEach(({ vector, classIndex, fold }, row) => {
     rows.features.set(vector, row * EMBEDDING_SIZE);
     rows.classIndices[row] = classIndex;
-    rows.weights[row] = weights[classIndex] ?? 1;
+    for (let head = 0; head < heads; head++) rows.weights[row * heads + head] = head === fold ? 0 : (weightsByHead[head]![classIndex] ?? 1);
   });
   return rows;
 }
@@ -285,70 +372,157 @@ interface Batch {
   x: tf.Tensor2D;
   /** One-hot targets. */
   y: tf.Tensor2D;
-  weights: tf.Tensor1D;
+  /** [rows, heads] */
+  weights: tf.Tensor2D;
 }
 
 /** The rows order[start..end) as tensors. */
-function batchOf(rows: TrainingRows, order: readonly number[], start: number, end: number, classCount: number): Batch {
+function batchOf(rows: TrainingRows, order: readonly number[], start: number, end: number, classCount: number, heads: number): Batch {
   const size = end - start;
   const features = new Float32Array(size * EMBEDDING_SIZE);
   const classIndices = new Int32Array(size);
-  const weights = new Float32Array(size);
+  const weights = new Float32Array(size * heads);
   for (let i = 0; i < size; i++) {
     const row = order[start + i]!;
     features.set(rows.features.subarray(row * EMBEDDING_SIZE, (row + 1) * EMBEDDING_SIZE), i * EMBEDDING_SIZE);
     classIndices[i] = rows.classIndices[row]!;
-    weights[i] = rows.weights[row]!;
+    weights.set(rows.weights.subarray(row * heads, (row + 1) * heads), i * heads);
   }
   return tf.tidy(() => ({
     x: tf.tensor2d(features, [size, EMBEDDING_SIZE]),
     y: tf.cast(tf.oneHot(tf.tensor1d(classIndices, 'int32'), classCount), 'float32') as tf.Tensor2D,
-    weights: tf.tensor1d(weights),
+    weights: tf.tensor2d(weights, [size, heads]),
   }));
 }
 
 /**
- * Per-row cross-entropy of softmax outputs, clipped as tfjs-layers clips it: by the backend's
- * epsilon (1e-7 in float32; 1e-4 on WebGL with only half floats, where 1e-7 is 0 and log(0) made
- * every loss NaN).
+ * Every head's weights in a few tensors, so that one matMul and one optimizer step serve them all:
+ * a step costs ~2 ms on WASM whatever its size, so k+1 heads together cost about what one did.
+ * Adam works per value and the heads' losses are summed, so each head trains as it would alone.
  */
-function crossEntropy(oneHot: tf.Tensor2D, probabilities: tf.Tensor2D): tf.Tensor1D {
+class StackedHeads {
+  readonly variables: tf.Variable[];
+  private readonly kernels: tf.Variable[];
+
+  /**
+   * Without a hidden layer: kernel [E, heads·C] (head h's columns h·C..), bias [heads·C].
+   * With one of U units: kernel [E, heads·U], bias [heads·U], then kernel2 [heads, U, C], bias2 [heads, 1, C].
+   */
+  constructor(
+    readonly heads: number,
+    readonly classCount: number,
+    private readonly options: TrainOptions,
+  ) {
+    const units = options.hiddenUnits;
+    const glorot = (shape: [number, number], seed: number) => tf.initializers.glorotUniform({ seed }).apply(shape) as tf.Tensor2D;
+    this.variables = tf.tidy(() => {
+      const first = units > 0 ? units : classCount;
+      const kernel = tf.concat(Array.from({ length: heads }, (_, head) => glorot([EMBEDDING_SIZE, first], options.seed + 2 * head)), 1);
+      const variables = [tf.variable(kernel), tf.variable(tf.zeros([heads * first]))];
+      if (units > 0) {
+        const kernel2 = tf.stack(Array.from({ length: heads }, (_, head) => glorot([units, classCount], options.seed + 2 * head + 1)));
+        variables.push(tf.variable(kernel2), tf.variable(tf.zeros([heads, 1, classCount])));
+      }
+      return variables;
+    });
+    // kernel, bias[, kernel2, bias2]: the L2 penalty is on the kernels only, as on the kept head's.
+    this.kernels = this.variables.filter((_, i) => i % 2 === 0);
+  }
+
+  /** Softmax outputs of every head: [rows, heads, C]. */
+  apply(x: tf.Tensor2D, training: boolean): tf.Tensor3D {
+    const [kernel, bias, kernel2, bias2] = this.variables;
+    const rows = x.shape[0];
+    const first = tf.add(tf.matMul(x, kernel!), bias!);
+    if (!kernel2 || !bias2) return tf.softmax(tf.reshape(first, [rows, this.heads, this.classCount])) as tf.Tensor3D;
+    let hidden: tf.Tensor = tf.relu(first);
+    if (training && this.options.dropoutRate > 0) hidden = tf.dropout(hidden, this.options.dropoutRate);
+    // [rows, heads·U] → [heads, rows, U] @ [heads, U, C] → [heads, rows, C] → [rows, heads, C]
+    const byHead = tf.transpose(tf.reshape(hidden, [rows, this.heads, this.options.hiddenUnits]), [1, 0, 2]) as tf.Tensor3D;
+    const logits = tf.add(tf.matMul(byHead, kernel2 as tf.Tensor3D), bias2);
+    return tf.softmax(tf.transpose(logits, [1, 0, 2])) as tf.Tensor3D;
+  }
+
+  /** L2 penalty on every head's kernels (summed over heads, as each head's own penalty would be). */
+  kernelPenalty(): tf.Scalar {
+    return tf.addN(this.kernels.map((kernel) => tf.sum(tf.square(kernel)))) as tf.Scalar;
+  }
+
+  /** One head's weights, in the order and shapes of buildModel's layers. */
+  weightsOf(head: number): tf.Tensor[] {
+    const [kernel, bias, kernel2, bias2] = this.variables;
+    const first = this.options.hiddenUnits > 0 ? this.options.hiddenUnits : this.classCount;
+    return tf.tidy(() => {
+      const own = [tf.slice(kernel!, [0, head * first], [EMBEDDING_SIZE, first]), tf.slice(bias!, [head * first], [first])];
+      if (!kernel2 || !bias2) return own;
+      return [...own, tf.reshape(tf.slice(kernel2, [head, 0, 0], [1, -1, -1]), [first, this.classCount]), tf.reshape(tf.slice(bias2, [head, 0, 0], [1, 1, -1]), [this.classCount])];
+    });
+  }
+
+  snapshot(): tf.Tensor[] {
+    // Clones share the data; the optimiser's updates replace a variable's data rather than write into it.
+    return this.variables.map((variable) => tf.clone(variable));
+  }
+
+  restore(snapshot: readonly tf.Tensor[]): void {
+    this.variables.forEach((variable, i) => variable.assign(snapshot[i]!));
+  }
+
+  dispose(): void {
+    tf.dispose(this.variables);
+  }
+}
+
+/**
+ * Per-row, per-head cross-entropy of softmax outputs [rows, heads, C], clipped as tfjs-layers clips
+ * it: by the backend's epsilon (1e-7 in float32; 1e-4 on WebGL with only half floats, where 1e-7 is
+ * 0 and log(0) made every loss NaN).
+ */
+function crossEntropy(oneHot: tf.Tensor2D, probabilities: tf.Tensor3D): tf.Tensor2D {
   const epsilon = tf.backend().epsilon();
-  return tf.neg(tf.sum(tf.mul(oneHot, tf.log(tf.clipByValue(probabilities, epsilon, 1 - epsilon))), 1)) as tf.Tensor1D;
+  return tf.neg(tf.sum(tf.mul(tf.expandDims(oneHot, 1), tf.log(tf.clipByValue(probabilities, epsilon, 1 - epsilon))), 2)) as tf.Tensor2D;
 }
 
-/** [sum of the rows' cross-entropy, rows predicted right]: summed on the device, read once an epoch. */
-function lossAndHits(oneHot: tf.Tensor2D, probabilities: tf.Tensor2D): tf.Tensor1D {
-  const hits = tf.cast(tf.equal(tf.argMax(probabilities, 1), tf.argMax(oneHot, 1)), 'float32');
-  return tf.stack([tf.sum(crossEntropy(oneHot, probabilities)), tf.sum(hits)]) as tf.Tensor1D;
+/** [rows, heads]: 1 where the head's top label is the true one. */
+function hitsOf(oneHot: tf.Tensor2D, probabilities: tf.Tensor3D): tf.Tensor2D {
+  return tf.cast(tf.equal(tf.argMax(probabilities, 2), tf.expandDims(tf.argMax(oneHot, 1), 1)), 'float32') as tf.Tensor2D;
 }
 
-/** One pass over the rows in `order`: [sum of the rows' cross-entropy, rows predicted right], each row as its batch saw it. */
+/**
+ * [summed cross-entropy, hits, rows] of the rows where `mask` [rows, heads] is 1: summed on the
+ * device, read once an epoch.
+ */
+function maskedTotals(oneHot: tf.Tensor2D, probabilities: tf.Tensor3D, mask: tf.Tensor2D): tf.Tensor1D {
+  return tf.stack([tf.sum(tf.mul(crossEntropy(oneHot, probabilities), mask)), tf.sum(tf.mul(hitsOf(oneHot, probabilities), mask)), tf.sum(mask)]) as tf.Tensor1D;
+}
+
+/**
+ * One pass over the rows in `order`. Returns [summed cross-entropy, hits, rows] of the fold heads
+ * on their training rows, each row as its batch saw it before the step (as fit reports it).
+ */
 async function trainOneEpoch(
-  model: tf.LayersModel,
+  stack: StackedHeads,
   optimizer: tf.Optimizer,
-  variables: tf.Variable[],
-  objective: (batch: Batch, probabilities: tf.Tensor2D) => tf.Scalar,
+  objective: (batch: Batch, probabilities: tf.Tensor3D) => tf.Scalar,
   rows: TrainingRows,
   order: readonly number[],
   batchSize: number,
-  classCount: number,
-): Promise<[number, number]> {
-  let totals: tf.Tensor1D = tf.zeros([2]);
+  foldMask: tf.Tensor1D,
+): Promise<[number, number, number]> {
+  let totals: tf.Tensor1D = tf.zeros([3]);
   try {
     for (let start = 0; start < rows.count; start += batchSize) {
-      const batch = batchOf(rows, order, start, Math.min(rows.count, start + batchSize), classCount);
+      const batch = batchOf(rows, order, start, Math.min(rows.count, start + batchSize), stack.classCount, stack.heads);
       const seen: { stats?: tf.Tensor1D } = {};
       try {
         optimizer.minimize(
           () => {
-            const probabilities = model.apply(batch.x, { training: true }) as tf.Tensor2D;
-            // Measured before the step updates the weights, as fit reports it.
-            seen.stats = tf.keep(lossAndHits(batch.y, probabilities));
+            const probabilities = stack.apply(batch.x, true);
+            seen.stats = tf.keep(maskedTotals(batch.y, probabilities, tf.mul(tf.sign(batch.weights), foldMask)));
             return objective(batch, probabilities);
           },
           false,
-          variables,
+          stack.variables,
         );
         const previous = totals;
         totals = tf.add(totals, seen.stats!);
@@ -365,16 +539,11 @@ async function trainOneEpoch(
   return readTotals(totals);
 }
 
-/** [sum of the rows' cross-entropy, rows predicted right] of the model on a batch. */
-function lossAndHitsOf(model: tf.LayersModel, batch: Batch): Promise<[number, number]> {
-  return readTotals(tf.tidy(() => lossAndHits(batch.y, model.predict(batch.x) as tf.Tensor2D)));
-}
-
-/** Reads a lossAndHits pair and disposes it. */
-async function readTotals(totals: tf.Tensor1D): Promise<[number, number]> {
+/** Reads a totals tensor and disposes it. */
+async function readTotals(totals: tf.Tensor1D): Promise<[number, number, number]> {
   try {
-    const [lossSum = Number.NaN, hits = 0] = await totals.data();
-    return [lossSum, hits];
+    const [lossSum = Number.NaN, hits = 0, count = 0] = await totals.data();
+    return [lossSum, hits, count];
   } finally {
     totals.dispose();
   }
@@ -382,6 +551,38 @@ async function readTotals(totals: tf.Tensor1D): Promise<[number, number]> {
 
 function finiteOrNull(value: number): number | null {
   return Number.isFinite(value) ? value : null;
+}
+
+/** Each example once (no copies), with the one-hot [example, head] mask of the fold head that never saw it. */
+interface OutOfFold {
+  x: tf.Tensor2D;
+  y: tf.Tensor2D;
+  mask: tf.Tensor2D;
+}
+
+function outOfFoldOf(examples: readonly TrainingExample[], labels: readonly string[], ensemble: Ensemble): OutOfFold {
+  const features = new Float32Array(examples.length * EMBEDDING_SIZE);
+  examples.forEach(({ embedding }, i) => features.set(embedding, i * EMBEDDING_SIZE));
+  return tf.tidy(() => ({
+    x: tf.tensor2d(features, [examples.length, EMBEDDING_SIZE]),
+    y: tf.cast(tf.oneHot(tf.tensor1d(examples.map(({ label }) => labels.indexOf(label)), 'int32'), labels.length), 'float32') as tf.Tensor2D,
+    mask: tf.cast(tf.oneHot(tf.tensor1d(ensemble.foldOf, 'int32'), ensemble.heads), 'float32') as tf.Tensor2D,
+  }));
+}
+
+/** Each example's label scores from the fold head that never saw it, sorted. */
+async function outOfFoldPredictions(stack: StackedHeads, outOfFold: OutOfFold, labels: readonly string[]): Promise<LabelScore[][]> {
+  const chosen = tf.tidy(() => tf.sum(tf.mul(stack.apply(outOfFold.x, false), tf.expandDims(outOfFold.mask, 2)), 1));
+  let values: Float32Array;
+  try {
+    values = (await chosen.data()) as Float32Array;
+  } finally {
+    chosen.dispose();
+  }
+  const k = labels.length;
+  return Array.from({ length: outOfFold.x.shape[0] }, (_, row) =>
+    labels.map((label, column) => ({ label, probability: values[row * k + column]! })).sort((a, b) => b.probability - a.probability),
+  );
 }
 
 export async function trainHead(
@@ -405,24 +606,25 @@ export async function trainHead(
   const labels = trainableLabels(counts);
   const ignoredLabels = Object.fromEntries([...counts].filter(([label]) => !labels.includes(label)));
   const usable = examples.filter(({ label }) => labels.includes(label));
-  const { train, validation } = splitPerClass(usable, settings.validationFraction, settings.seed);
-  const evaluatedOn = validation.length > 0 ? 'validation' : 'training';
+  const folds = foldCount(usable);
+  const ensemble: Ensemble = { heads: folds + 1, folds, foldOf: assignFolds(usable, folds, settings.seed) };
 
-  const copies = copiesPerExample(train.length);
-  const rows = toRows(train, labels, copies, classWeights(labels, train, copies));
+  const copies = copiesPerExample(usable.length);
+  const rows = toRows(usable, labels, copies, ensemble);
   const batchSize = Math.max(settings.batchSize, Math.ceil(rows.count / MAX_STEPS_PER_EPOCH));
 
   // A plain training loop rather than tfjs-layers' fit: our own batching (see TrainingRows) makes a
-  // step ~3x cheaper. The objective is fit's: mean(class weight x cross-entropy) + L2 on the kernels.
-  const model = buildModel(labels.length, settings);
+  // step ~3x cheaper. Each head's objective is fit's: mean over its rows in the batch of (class
+  // weight x cross-entropy), + L2 on its kernels.
+  const stack = new StackedHeads(ensemble.heads, labels.length, settings);
   const optimizer = tf.train.adam(settings.learningRate);
-  const variables = model.trainableWeights.map((weight) => weight.read() as tf.Variable);
-  const kernels = variables.filter((variable) => variable.shape.length === 2);
-  const objective = (batch: Batch, probabilities: tf.Tensor2D): tf.Scalar =>
-    tf.add(
-      tf.mean(tf.mul(crossEntropy(batch.y, probabilities), batch.weights)),
-      tf.mul(settings.l2, tf.addN(kernels.map((kernel) => tf.sum(tf.square(kernel))))),
-    ) as tf.Scalar;
+  const objective = (batch: Batch, probabilities: tf.Tensor3D): tf.Scalar =>
+    tf.tidy(() => {
+      const perHead = tf.div(tf.sum(tf.mul(crossEntropy(batch.y, probabilities), batch.weights), 0), tf.maximum(tf.sum(tf.sign(batch.weights), 0), 1));
+      return tf.add(tf.sum(perHead), tf.mul(settings.l2, stack.kernelPenalty())) as tf.Scalar;
+    });
+  // The curves are the fold heads': the training loss of the heads whose validation loss they show.
+  const foldMask = tf.tensor1d(Array.from({ length: ensemble.heads }, (_, head) => (head < folds ? 1 : 0)));
   // Our own seeded shuffle, so a seed repeats a run exactly.
   const shuffleRandom = seededRandom(settings.seed ^ 0x5eed);
   const order = Array.from({ length: rows.count }, (_, row) => row);
@@ -430,70 +632,59 @@ export async function trainHead(
   let bestLoss = Number.POSITIVE_INFINITY;
   let bestEpoch = 0;
   let bestWeights: tf.Tensor[] | null = null;
-  let validationBatch: Batch | null = null;
-  let trained = false;
+  const outOfFold = outOfFoldOf(usable, labels, ensemble);
+  let predictions: LabelScore[][];
+  let model: tf.Sequential | null = null;
   try {
-    if (validation.length > 0) validationBatch = batchOf(toRows(validation, labels, 0, {}), validation.map((_, row) => row), 0, validation.length, labels.length);
     for (let epoch = 1; epoch <= settings.epochs; epoch++) {
       shuffleInPlace(order, shuffleRandom);
-      const [lossSum, hits] = await trainOneEpoch(model, optimizer, variables, objective, rows, order, batchSize, labels.length);
-      const [validationLossSum, validationHits] = validationBatch ? await lossAndHitsOf(model, validationBatch) : [Number.NaN, 0];
+      const [lossSum, hits, trained] = await trainOneEpoch(stack, optimizer, objective, rows, order, batchSize, foldMask);
+      const [validationLossSum, validationHits] = await readTotals(tf.tidy(() => maskedTotals(outOfFold.y, stack.apply(outOfFold.x, false), outOfFold.mask)));
       const log: EpochLog = {
         epoch,
-        loss: finiteOrNull(lossSum / rows.count),
-        accuracy: hits / rows.count,
-        valLoss: validationBatch ? finiteOrNull(validationLossSum / validation.length) : null,
-        valAccuracy: validationBatch ? validationHits / validation.length : null,
+        loss: finiteOrNull(lossSum / trained),
+        accuracy: hits / trained,
+        valLoss: finiteOrNull(validationLossSum / usable.length),
+        valAccuracy: validationHits / usable.length,
       };
       epochs.push(log);
       onEpoch?.(log);
       await nextTask();
 
-      const monitored = (validationBatch ? log.valLoss : log.loss) ?? Number.NaN;
+      // Early stopping and restore-best on the out-of-fold loss over every example, for all heads at once.
+      const monitored = log.valLoss ?? Number.NaN;
       if (monitored < bestLoss) {
         bestLoss = monitored;
         bestEpoch = epoch;
         tf.dispose(bestWeights ?? []);
-        // Clones share the data; the optimiser's updates replace a variable's data rather than write into it.
-        bestWeights = model.getWeights().map((weight) => tf.clone(weight));
+        bestWeights = stack.snapshot();
       } else if (epoch - bestEpoch >= settings.patience) {
         break;
       }
     }
     if (!bestWeights) throw new Error('Training went wrong: the loss was never a finite number. Try a smaller learning rate.');
-    model.setWeights(bestWeights);
-    trained = true;
+    stack.restore(bestWeights);
+    predictions = await outOfFoldPredictions(stack, outOfFold, labels);
+    model = buildModel(labels.length, settings);
+    const kept = stack.weightsOf(folds);
+    model.setWeights(kept);
+    tf.dispose(kept);
+  } catch (error) {
+    model?.dispose();
+    throw error;
   } finally {
-    tf.dispose(bestWeights ?? []);
-    if (validationBatch) tf.dispose([validationBatch.x, validationBatch.y, validationBatch.weights]);
+    tf.dispose([bestWeights ?? [], outOfFold.x, outOfFold.y, outOfFold.mask, foldMask]);
+    stack.dispose();
     optimizer.dispose();
-    if (!trained) model.dispose();
   }
 
-  let head = new UserHead(model, labels);
-  const evaluated = evaluatedOn === 'validation' ? validation : train;
-  let predictions: LabelScore[][];
-  try {
-    predictions = await head.predictMany(evaluated.map(({ embedding }) => embedding));
-  } catch (error) {
-    head.dispose();
-    throw error;
-  }
-  const { accuracy, perLabelAccuracy, confusion } = evaluate(
-    labels,
-    evaluated.map(({ label }) => label),
-    predictions,
-  );
-  if (settings.refitOnAll && validation.length > 0) {
-    // The full schedule, not the early-stopped epoch count: on one or two held-out examples per label the
-    // validation minimum comes too early (measured: 66.7 % vs 76.7 % on the flower split).
-    const refit = await trainHead(usable, { ...settings, validationFraction: 0, refitOnAll: false }).catch((error: unknown) => {
-      head.dispose();
-      throw error;
-    });
-    head.dispose();
-    head = refit.head;
-  }
+  const truth = usable.map(({ label }) => label);
+  const { accuracy, perLabelAccuracy, confusion } = evaluate(labels, truth, predictions);
+  const foldAccuracies = Array.from({ length: folds }, (_, fold) => {
+    const members = usable.flatMap((_, i) => (ensemble.foldOf[i] === fold ? [i] : []));
+    return evaluate(labels, members.map((i) => truth[i]!), members.map((i) => predictions[i]!)).accuracy;
+  });
+  const head = new UserHead(model, labels, calibrateUnknownRule(usable, labels));
   return {
     head,
     report: {
@@ -501,12 +692,14 @@ export async function trainHead(
       ignoredLabels,
       epochs,
       bestEpoch,
-      evaluatedOn,
+      evaluatedOn: 'cross-validation',
+      folds,
+      foldAccuracies,
       accuracy,
       perLabelAccuracy,
       confusion,
-      trainCount: train.length,
-      validationCount: validation.length,
+      trainCount: usable.length,
+      validationCount: usable.length,
       durationMs: performance.now() - start,
       options: settings,
     },
@@ -575,8 +768,8 @@ function isArrayBuffer(value: unknown): value is ArrayBuffer {
 /** Checks a stored head's shape before TF.js sees it; returns the reason it is unusable, or null. */
 function serializedHeadProblem(data: unknown): string | null {
   if (typeof data !== 'object' || data === null) return 'it is not an object';
-  const head = data as Partial<Record<keyof SerializedHead, unknown>>;
-  if (head.format !== SERIALIZED_HEAD_FORMAT) return `its format is ${JSON.stringify(head.format)}, expected "${SERIALIZED_HEAD_FORMAT}"`;
+  const head = data as Partial<Record<keyof SerializedHeadV2, unknown>>;
+  if (!SERIALIZED_HEAD_FORMATS.includes(head.format as string)) return `its format is ${JSON.stringify(head.format)}, expected "${SERIALIZED_HEAD_FORMAT}"`;
   const { labels, modelTopology, weightSpecs, weightData } = head;
   if (!Array.isArray(labels) || !labels.every((label) => typeof label === 'string' && label.length > 0)) return 'its labels are not a list of names';
   if (labels.length < MIN_LABELS) return `it has ${labels.length} label(s), at least ${MIN_LABELS} are needed`;
@@ -595,7 +788,18 @@ function serializedHeadProblem(data: unknown): string | null {
   if (!isArrayBuffer(weightData)) return 'its weight data is not an ArrayBuffer';
   if (weightData.byteLength < expectedBytes) return `its weights are truncated (${weightData.byteLength} of ${expectedBytes} bytes)`;
   if (weightData.byteLength > expectedBytes) return `its weights have ${weightData.byteLength - expectedBytes} bytes more than the specs describe`;
-  return weightValuesProblem(weightSpecs as tf.io.WeightsManifestEntry[], weightData);
+  return weightValuesProblem(weightSpecs as tf.io.WeightsManifestEntry[], weightData) ?? (head.format === SERIALIZED_HEAD_FORMAT ? unknownRuleProblem(head.unknownRule, labels.length) : null);
+}
+
+/** Checks the unknown rule of a 'spotter-head@2' head; returns the reason it is unusable, or null. */
+function unknownRuleProblem(rule: unknown, labelCount: number): string | null {
+  const { threshold, centroids } = (rule ?? {}) as Partial<Record<keyof SerializedHeadV2['unknownRule'], unknown>>;
+  if (typeof threshold !== 'number' || !Number.isFinite(threshold)) return 'its unknown rule has no threshold';
+  if (!isArrayBuffer(centroids)) return "its unknown rule's centroids are not an ArrayBuffer";
+  const expectedBytes = labelCount * EMBEDDING_SIZE * 4;
+  if (centroids.byteLength !== expectedBytes) return `its unknown rule's centroids have ${centroids.byteLength} bytes, expected ${expectedBytes}`;
+  if (!new Float32Array(centroids).every(Number.isFinite)) return "its unknown rule's centroids hold a value that is not a finite number";
+  return null;
 }
 
 /**
@@ -640,13 +844,21 @@ async function predictionProblem(head: UserHead): Promise<string | null> {
   return null;
 }
 
+function unknownRuleOf(saved: SerializedHeadV2['unknownRule'], labelCount: number): UnknownRule {
+  // A copy per label: the saved buffer may be shared or transferred by the caller.
+  const values = new Float32Array(saved.centroids.slice(0));
+  return { threshold: saved.threshold, centroids: Array.from({ length: labelCount }, (_, i) => values.slice(i * EMBEDDING_SIZE, (i + 1) * EMBEDDING_SIZE)) };
+}
+
 export class UserHead {
   readonly labels: readonly string[];
   private disposed = false;
 
+  /** @param unknownRule null for a head saved without one ('spotter-head@1': see legacyUnknownThreshold). */
   constructor(
     private readonly model: tf.LayersModel,
     labels: readonly string[],
+    readonly unknownRule: UnknownRule | null,
   ) {
     const inputShape = model.inputs[0]?.shape;
     const outputShape = model.outputs[0]?.shape;
@@ -656,6 +868,7 @@ export class UserHead {
     if (model.outputs.length !== 1 || outputShape?.length !== 2 || outputShape[1] !== labels.length) {
       throw new Error(`The head has ${String(outputShape?.[1])} outputs but ${labels.length} labels.`);
     }
+    if (unknownRule && unknownRule.centroids.length !== labels.length) throw new Error(`The head's unknown rule has ${unknownRule.centroids.length} centroids but ${labels.length} labels.`);
     this.labels = Object.freeze([...labels]);
   }
 
@@ -685,10 +898,32 @@ export class UserHead {
     );
   }
 
+  /** The scores, and whether the image is none of the labels (its best guess still comes first). */
+  async classify(embedding: Float32Array): Promise<HeadPrediction> {
+    const [prediction] = await this.classifyMany([embedding]);
+    return prediction!;
+  }
+
+  async classifyMany(embeddings: readonly Float32Array[]): Promise<HeadPrediction[]> {
+    const predictions = await this.predictMany(embeddings);
+    return predictions.map((scores, i) => ({ scores, unknown: this.isUnknown(embeddings[i]!, scores[0]!) }));
+  }
+
+  private isUnknown(embedding: Float32Array, best: LabelScore): boolean {
+    if (!this.unknownRule) return best.probability < legacyUnknownThreshold(this.labels.length);
+    const centroid = this.unknownRule.centroids[this.labels.indexOf(best.label)]!;
+    return cosineDistance(embedding, centroid) > this.unknownRule.threshold;
+  }
+
   async serialize(): Promise<SerializedHead> {
     this.checkUsable();
     const { modelTopology, weightSpecs, weightData } = await modelArtifacts(this.model);
-    return { format: SERIALIZED_HEAD_FORMAT, labels: [...this.labels], modelTopology, weightSpecs, weightData };
+    const saved = { labels: [...this.labels], modelTopology, weightSpecs, weightData };
+    // A head loaded without a rule is saved as it came.
+    if (!this.unknownRule) return { format: 'spotter-head@1', ...saved };
+    const centroids = new Float32Array(this.labels.length * EMBEDDING_SIZE);
+    this.unknownRule.centroids.forEach((centroid, i) => centroids.set(centroid, i * EMBEDDING_SIZE));
+    return { format: SERIALIZED_HEAD_FORMAT, ...saved, unknownRule: { threshold: this.unknownRule.threshold, centroids: centroids.buffer } };
   }
 
   static async deserialize(data: SerializedHead): Promise<UserHead> {
@@ -702,7 +937,7 @@ export class UserHead {
     }
     let head: UserHead;
     try {
-      head = new UserHead(model, data.labels);
+      head = new UserHead(model, data.labels, data.format === SERIALIZED_HEAD_FORMAT ? unknownRuleOf(data.unknownRule, data.labels.length) : null);
     } catch (error) {
       model.dispose();
       throw new Error(`The saved head cannot be used: ${error instanceof Error ? error.message : String(error)}`);

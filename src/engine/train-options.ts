@@ -20,18 +20,10 @@ export interface TrainOptions {
   dropoutRate: number;
   /** L2 penalty on the Dense kernels: with a handful of examples per label it keeps the head from memorising them. */
   l2: number;
-  /** Share of each label held out for validation, e.g. 0.15 (labels with fewer than 4 examples give none); 0: none. */
-  validationFraction: number;
-  /** Epochs without a better validation loss (training loss when there is no validation data) before stopping. */
+  /** Epochs without a better out-of-fold validation loss before stopping. */
   patience: number;
-  /** Seeds the split, the weight initialisers and the shuffling, so a run repeats exactly (dropout excepted). */
+  /** Seeds the folds, the weight initialisers and the shuffling, so a run repeats exactly (dropout excepted). */
   seed: number;
-  /**
-   * After a run with validation data (which gives the live validation curves, early stopping and
-   * an honest report): train a fresh head on every example with the same settings and keep that
-   * one, so the final head does not lose the held-out examples (worth ~4 points with 12 per label).
-   */
-  refitOnAll: boolean;
 }
 
 export const DEFAULT_TRAIN_OPTIONS: TrainOptions = {
@@ -41,10 +33,8 @@ export const DEFAULT_TRAIN_OPTIONS: TrainOptions = {
   hiddenUnits: 0,
   dropoutRate: 0.2,
   l2: 0.03,
-  validationFraction: 0.15,
   patience: 10,
   seed: 42,
-  refitOnAll: true,
 };
 
 /** What the options a user may set in the popup's Advanced section accept (the protocol enforces the same). */

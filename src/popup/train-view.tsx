@@ -221,7 +221,7 @@ export function TrainView(props: { labelsVersion: number; modelVersion: number; 
         </div>
       </details>
       {props.visible && epochs.length > 0 && (
-        // A run with no held-out examples has no validation curve: its legend would only say "validation: –".
+        // A run saved before cross-validation with no held-out examples has no validation curve: its legend would only say "validation: –".
         // The key remounts a chart when that changes, as its series are fixed once drawn.
         <div class="charts" key={validated ? 'validated' : 'not-validated'}>
           <LineChart
@@ -250,18 +250,32 @@ export function TrainView(props: { labelsVersion: number; modelVersion: number; 
   );
 }
 
+/** "about 84 % right (folds 78–90 %)": the cross-validated estimate and its spread over the folds. */
+function estimateOf(report: TrainingReportMessage): string {
+  if (report.evaluatedOn !== 'cross-validation') {
+    // Saved before cross-validation: as it was measured then.
+    return `${formatAccuracy(report.accuracy)} right on the ${report.evaluatedOn === 'validation' ? countOf(report.validationCount, 'held-out example') : 'training examples (too few to hold any out)'}`;
+  }
+  const folds = report.foldAccuracies ?? [];
+  const [lowest, highest] = [Math.min(...folds), Math.max(...folds)].map(formatAccuracy);
+  const spread = folds.length === 0 ? '' : lowest === highest ? ` (every fold ${highest})` : ` (folds ${lowest!.replace(' %', '')}–${highest})`;
+  return `about ${formatAccuracy(report.accuracy)} right${spread}`;
+}
+
 function Report({ report }: { report: TrainingReportMessage }) {
+  const crossValidated = report.evaluatedOn === 'cross-validation';
   return (
     <section class="report" data-testid="report">
-      <h2>
-        {formatAccuracy(report.accuracy)} right on the {report.evaluatedOn === 'validation' ? `${countOf(report.validationCount, 'held-out example')}` : 'training examples (too few to hold any out)'}
-      </h2>
+      <h2 data-testid="estimate">{estimateOf(report)}</h2>
       <p class="muted">
-        {report.trainCount} training examples · best epoch {report.bestEpoch} of {report.epochs.length} · {formatMs(report.durationMs)}
+        {crossValidated
+          ? `${report.folds ?? report.foldAccuracies?.length ?? ''}-fold cross-validation: each of the ${report.validationCount} examples predicted by a model trained without it; the model in use learned from all ${report.trainCount}`
+          : `${report.trainCount} training examples`}
+        {' '}· best epoch {report.bestEpoch} of {report.epochs.length} · {formatMs(report.durationMs)}
         {Object.keys(report.ignoredLabels).length > 0 && ` · left out (under 2 examples): ${Object.keys(report.ignoredLabels).join(', ')}`}
       </p>
       <table class="confusion">
-        <caption>Confusion matrix: rows are the true label, columns what the model said</caption>
+        <caption>Confusion matrix{crossValidated ? ' (cross-validated)' : ''}: rows are the true label, columns what the model said</caption>
         <thead>
           <tr>
             <th scope="col">true ↓ / said →</th>

@@ -78,7 +78,7 @@ const LabelScoreSchema = v.object({ label: v.string(), probability: Probability 
 /** Predictions of the user's own head, when one is trained. */
 const UserPredictionSchema = v.object({
   labels: v.array(LabelScoreSchema),
-  /** True when the best label is below the confidence threshold: shown as "unknown". */
+  /** True when the image is none of the user's labels (engine/head.ts, UserHead.classify): shown as "unknown", the best guess beside it. */
   unknown: v.boolean(),
 });
 export type UserPrediction = v.InferOutput<typeof UserPredictionSchema>;
@@ -147,8 +147,6 @@ const TrainOptionsSchema = v.object({
   hiddenUnits: v.pipe(v.number(), v.integer(), v.minValue(LIMITS.hiddenUnits.min), v.maxValue(LIMITS.hiddenUnits.max)),
   dropoutRate: v.pipe(v.number(), v.minValue(0), v.maxValue(0.9)),
   l2: v.pipe(v.number(), v.minValue(0), v.maxValue(100)),
-  refitOnAll: v.boolean(),
-  validationFraction: v.pipe(v.number(), v.minValue(0), v.maxValue(0.5)),
   patience: v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(500)),
   seed: v.pipe(v.number(), v.integer()),
 });
@@ -169,7 +167,10 @@ export const TrainingReportSchema = v.object({
   accuracy: Finite,
   epochs: v.array(EpochLogSchema),
   bestEpoch: Finite,
-  evaluatedOn: v.picklist(['validation', 'training']),
+  // 'validation' and 'training': reports saved before cross-validation (one held-out share).
+  evaluatedOn: v.picklist(['cross-validation', 'validation', 'training']),
+  folds: v.optional(v.pipe(v.number(), v.integer(), v.minValue(2))),
+  foldAccuracies: v.optional(v.array(v.pipe(v.number(), v.minValue(0), v.maxValue(1)))),
   perLabelAccuracy: v.record(v.string(), Finite),
   confusion: v.array(v.array(Finite)),
   trainCount: Finite,

@@ -45,9 +45,17 @@ const ExampleFileSchema = v.object({
   createdAt: v.number(),
 });
 
+/** The head's unknown rule (engine/head.ts UnknownRule); absent in files of heads saved without one. */
+const UnknownRuleFileSchema = v.object({
+  threshold: v.pipe(v.number(), v.finite()),
+  /** float32 values, label after label, in base64 (UserHead.deserialize checks the size). */
+  centroids: Base64,
+});
+
 const HeadFileSchema = v.object({
   model: v.optional(v.picklist(MODEL_IDS)),
   labels: v.array(v.string()),
+  unknownRule: v.optional(UnknownRuleFileSchema),
   modelTopology: v.record(v.string(), v.unknown()),
   weightSpecs: v.array(v.looseObject({ name: v.string(), shape: v.array(v.number()), dtype: v.string() })),
   weightData: Base64,
@@ -83,6 +91,7 @@ function headToFile(head: HeadRecord): FileHead {
   return {
     ...(head.model ? { model: head.model } : {}),
     labels: head.head.labels,
+    ...(head.head.format === 'spotter-head@2' ? { unknownRule: { threshold: head.head.unknownRule.threshold, centroids: toBase64(head.head.unknownRule.centroids) } } : {}),
     modelTopology: head.head.modelTopology as Record<string, unknown>,
     weightSpecs: head.head.weightSpecs as unknown as FileHead['weightSpecs'],
     weightData: toBase64(head.head.weightData),
@@ -223,20 +232,21 @@ function parseDatasetJson(json: unknown): ParsedDataset {
   // The head's labels show in every overlay: the same rules as the examples' labels, each once.
   const headLabels = file.head?.labels.map((label, index) => labelOfHead(label, index)) ?? [];
   if (new Set(headLabels).size !== headLabels.length) throw new SpotterError('bad-message', 'This Spotter dataset is damaged (the model names a label twice). Nothing was changed.');
-  const head: HeadRecord | null = file.head
-    ? {
-        ...(file.head.model ? { model: file.head.model } : {}),
-        head: {
-          format: 'spotter-head@1',
-          labels: headLabels,
-          modelTopology: file.head.modelTopology,
-          weightSpecs: file.head.weightSpecs as unknown as SerializedHead['weightSpecs'],
-          weightData: bytesOf(file.head.weightData, "the model's weights").buffer,
-        },
-        report: file.head.report,
-        trainedAt: file.head.trainedAt,
-      }
-    : null;
+  let head: HeadRecord | null = null;
+  if (file.head) {
+    const saved = {
+      labels: headLabels,
+      modelTopology: file.head.modelTopology,
+      weightSpecs: file.head.weightSpecs as unknown as SerializedHead['weightSpecs'],
+      weightData: bytesOf(file.head.weightData, "the model's weights").buffer,
+    };
+    const rule = file.head.unknownRule;
+    // A head without a rule is one saved before Spotter had it, and loads as such.
+    const serialized: SerializedHead = rule
+      ? { format: 'spotter-head@2', ...saved, unknownRule: { threshold: rule.threshold, centroids: bytesOf(rule.centroids, "the model's unknown rule").buffer } }
+      : { format: 'spotter-head@1', ...saved };
+    head = { ...(file.head.model ? { model: file.head.model } : {}), head: serialized, report: file.head.report, trainedAt: file.head.trainedAt };
+  }
   // One NaN weight would fail every classification after the import.
   const weights = head && weightValuesProblem(head.head.weightSpecs, head.head.weightData);
   if (weights) throw damaged(`the model: ${weights}`);

@@ -547,7 +547,7 @@ describe.each(E2E_BROWSERS)('Spotter in %s: right-click classify', (browserName)
     const control = await spotter.openExtensionPage('src/popup/popup.html?tabId=none');
     const send = (message: unknown) => askFrom(control, message);
     await addTwoLabels(control);
-    expect(await send({ type: 'train', options: { epochs: 300, patience: 300, validationFraction: 0, batchSize: 1 } })).toMatchObject({ ok: true });
+    expect(await send({ type: 'train', options: { epochs: 300, patience: 300, batchSize: 1 } })).toMatchObject({ ok: true });
     await view.bringToFront();
     // The labels appear in the view that was open all along…
     await view.waitForSelector('.label-group[data-label="animal"]', { timeout: 10_000 });
@@ -555,10 +555,10 @@ describe.each(E2E_BROWSERS)('Spotter in %s: right-click classify', (browserName)
     // …and its Train view follows the run started elsewhere to its end.
     await view.click('#tab-train');
     await view.waitForSelector('[data-testid="training-done"]', { timeout: 60_000 });
-    // That run held nothing out (validationFraction 0): the charts have no validation series, rather than a legend saying "validation: –".
+    // Cross-validated even with 2 examples a label (2 folds): both charts have a validation series.
     for (const chart of ['loss-chart', 'accuracy-chart']) {
       const legend = await view.$$eval(`[data-testid="${chart}"] .u-legend .u-series`, (rows) => rows.map((row) => row.querySelector('.u-label')?.textContent ?? ''));
-      expect(legend, chart).toEqual(['epoch', 'train']);
+      expect(legend, chart).toEqual(['epoch', 'train', 'validation']);
     }
     for (const label of ['animal', 'food']) expect(await send({ type: 'delete-label', label })).toMatchObject({ ok: true });
     expect(await send({ type: 'forget-model' })).toMatchObject({ ok: true });
@@ -841,7 +841,7 @@ describe.each(E2E_BROWSERS)('Spotter in %s: right-click classify', (browserName)
       const send = (message: unknown) => askFrom(control, message);
       await addTwoLabels(control);
       // A long run (no early stopping, batches of one), so that it is still going when the engine goes.
-      expect(await send({ type: 'train', options: { epochs: 500, patience: 500, validationFraction: 0, batchSize: 1 } })).toMatchObject({ ok: true });
+      expect(await send({ type: 'train', options: { epochs: 500, patience: 500, batchSize: 1 } })).toMatchObject({ ok: true });
       // The popup opened while the run goes on picks it up.
       const view = await spotter.openExtensionPage('src/popup/popup.html?tabId=none');
       await view.click('#tab-train');

@@ -89,7 +89,7 @@ describe.runIf(E2E_BROWSERS.includes('firefox'))('Spotter in firefox: the event 
     }
     // Long enough to outlast the 3 s idle timeout several times over: no early stopping (patience =
     // epochs) and batches of one, so every epoch takes the most steps an epoch may (16).
-    const started = await send({ type: 'train', options: { epochs: TRAIN_EPOCHS, patience: TRAIN_EPOCHS, validationFraction: 0, batchSize: 1 } });
+    const started = await send({ type: 'train', options: { epochs: TRAIN_EPOCHS, patience: TRAIN_EPOCHS, batchSize: 1 } });
     expect(started).toMatchObject({ ok: true, result: { phase: 'running' } });
     await control.close();
     await new Promise((resolve) => setTimeout(resolve, IDLE_MS * 5));

@@ -181,7 +181,9 @@ describe.each(E2E_BROWSERS)('Spotter in %s: teach your own labels', (browserName
       expect(legend[0], chart).toBe(String(points));
       for (const value of legend.slice(1)) expect(value, `${chart}: ${legend.join(' | ')}`).toMatch(chart === 'loss-chart' ? /^\d+\.\d{3}$/ : /^(\d+|<1) %$/);
     }
-    // …then a confusion matrix over the held-out examples, each row with its label's accuracy.
+    // …then the cross-validated estimate with its spread over the folds, and a confusion matrix that
+    // counts every example once (each predicted by the fold head trained without it), each row with its label's accuracy.
+    expect(await panel.$eval('[data-testid="estimate"]', (el) => el.textContent)).toMatch(/^about \d+ % right \((folds \d+–\d+ %|every fold \d+ %)\)$/);
     const rows = await panel.$$eval('.confusion tbody tr', (trs) =>
       trs.map((tr) => ({ label: tr.querySelector('th')?.textContent, cells: [...tr.querySelectorAll('td')].map((td) => td.textContent ?? '') })),
     );
@@ -189,7 +191,7 @@ describe.each(E2E_BROWSERS)('Spotter in %s: teach your own labels', (browserName
     rows.forEach((row, index) => {
       const counts = row.cells.slice(0, -1).map(Number);
       const total = counts.reduce((sum, count) => sum + count, 0);
-      expect(total).toBeGreaterThan(0);
+      expect(total).toBe(TEACH_PER_CLASS);
       expect(row.cells.at(-1)).toBe(`${Math.round((counts[index]! / total) * 100)} %`);
     });
     await panel.screenshot({ path: path.join(SCREENSHOTS, `${browserName}-training.png`), fullPage: true });

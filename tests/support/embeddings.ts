@@ -3,6 +3,7 @@ import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import type { SpotterEngine } from '../../src/engine/engine';
 import { distortionSeedOf } from '../../src/engine/distort';
+import { seededRandom } from '../../src/engine/seeded-random';
 import type { TrainingExample } from '../../src/engine/head';
 import { decodeJpeg } from './photos';
 
@@ -64,6 +65,48 @@ export function splitByFileOrder(dataset: EmbeddedDataset, trainPerLabel: number
   const train: EmbeddedPhoto[] = [];
   const test: EmbeddedPhoto[] = [];
   for (const photos of dataset.values()) {
+    train.push(...photos.slice(0, trainPerLabel));
+    test.push(...photos.slice(trainPerLabel));
+  }
+  return { train, test };
+}
+
+const photoCache = new Map<string, Promise<EmbeddedPhoto[]>>();
+
+/** Embeds every .jpg directly in `dir`, each labelled with its file name (no distorted copies: these are only ever shown to a head). */
+export function embedPhotos(engine: SpotterEngine, dir: string): Promise<EmbeddedPhoto[]> {
+  let result = photoCache.get(dir);
+  if (!result) {
+    result = (async () => {
+      await engine.ready();
+      const photos: EmbeddedPhoto[] = [];
+      for (const file of readdirSync(dir).filter((name) => /\.jpe?g$/i.test(name)).sort()) {
+        const pixels = decodeJpeg(path.join(dir, file));
+        try {
+          photos.push({ file, label: file, embedding: (await engine.classify(pixels)).embedding });
+        } finally {
+          pixels.dispose();
+        }
+      }
+      return photos;
+    })();
+    result.catch(() => photoCache.delete(dir));
+    photoCache.set(dir, result);
+  }
+  return result;
+}
+
+/** A seeded random split: each label's photos (labels in sorted order) shuffled by one seeded stream, the first `trainPerLabel` to train. */
+export function splitRandomly(dataset: EmbeddedDataset, trainPerLabel: number, seed: number): { train: EmbeddedPhoto[]; test: EmbeddedPhoto[] } {
+  const random = seededRandom(seed);
+  const train: EmbeddedPhoto[] = [];
+  const test: EmbeddedPhoto[] = [];
+  for (const label of [...dataset.keys()].sort()) {
+    const photos = [...dataset.get(label)!];
+    for (let i = photos.length - 1; i > 0; i--) {
+      const j = Math.floor(random() * (i + 1));
+      [photos[i], photos[j]] = [photos[j]!, photos[i]!];
+    }
     train.push(...photos.slice(0, trainPerLabel));
     test.push(...photos.slice(trainPerLabel));
   }

@@ -20,7 +20,7 @@ import { stageImport, takeStagedImport } from '../../src/storage/import-staging'
 /** The parts of an exported file the damage cases below edit. */
 interface DatasetJson {
   examples: { embedding: string; distortions?: string[] }[];
-  head: { weightData: string } | null;
+  head: { weightData: string; unknownRule?: { centroids: string } } | null;
 }
 
 const embedding = (seed: number) => Float32Array.from({ length: 1280 }, (_, i) => Math.sin(seed * 1000 + i));
@@ -152,24 +152,43 @@ describe('embeddings kept apart', () => {
   });
 });
 
+/** A head as Spotter saves it now: with its unknown rule and a cross-validated report. */
 const fakeHead = (labels: string[]): HeadRecord => ({
-  head: { format: 'spotter-head@1', labels, modelTopology: { class_name: 'Sequential' }, weightSpecs: [{ name: 'w', shape: [2], dtype: 'float32' }], weightData: new Float32Array([1.5, -2]).buffer },
+  head: {
+    format: 'spotter-head@2',
+    labels,
+    modelTopology: { class_name: 'Sequential' },
+    weightSpecs: [{ name: 'w', shape: [2], dtype: 'float32' }],
+    weightData: new Float32Array([1.5, -2]).buffer,
+    unknownRule: { threshold: 0.42, centroids: Float32Array.from({ length: labels.length * 1280 }, (_, i) => i / 1e4).buffer },
+  },
   report: {
     labels,
     ignoredLabels: {},
-    epochs: [{ epoch: 1, loss: 0.5, accuracy: 0.9, valLoss: null, valAccuracy: null }],
+    epochs: [{ epoch: 1, loss: 0.5, accuracy: 0.9, valLoss: 0.6, valAccuracy: 0.8 }],
     bestEpoch: 1,
-    evaluatedOn: 'training',
-    accuracy: 0.9,
+    evaluatedOn: 'cross-validation',
+    folds: 2,
+    foldAccuracies: [0.75, 1],
+    accuracy: 0.875,
     perLabelAccuracy: Object.fromEntries(labels.map((l) => [l, 0.9])),
     confusion: labels.map(() => labels.map(() => 1)),
     trainCount: 4,
-    validationCount: 0,
+    validationCount: 4,
     durationMs: 12,
-    options: { epochs: 10, learningRate: 0.01, batchSize: 4, hiddenUnits: 0, dropoutRate: 0.2, l2: 0.3, validationFraction: 0.15, patience: 5, seed: 1, refitOnAll: true },
+    options: { epochs: 10, learningRate: 0.01, batchSize: 4, hiddenUnits: 0, dropoutRate: 0.2, l2: 0.3, patience: 5, seed: 1 },
   },
   trainedAt: 1_700_000_000_000,
 });
+
+/** A head as Spotter saved it before the unknown rule and cross-validation: no centroids, one held-out split, options since removed. */
+const olderHead = (labels: string[]): HeadRecord => {
+  const { head, report, trainedAt } = fakeHead(labels);
+  const { unknownRule: _, ...weights } = head as Extract<HeadRecord['head'], { format: 'spotter-head@2' }>;
+  const { folds: _folds, foldAccuracies: _accuracies, ...rest } = report;
+  const options = { ...report.options, validationFraction: 0.15, refitOnAll: true } as HeadRecord['report']['options'];
+  return { head: { ...weights, format: 'spotter-head@1' }, report: { ...rest, evaluatedOn: 'validation', trainCount: 3, validationCount: 1, options }, trainedAt };
+};
 
 describe('head store', () => {
   it('keeps one head and replaces it in one write', async () => {
@@ -202,9 +221,26 @@ describe('dataset file', () => {
     expect(parsed.examples[1]!.distortions).toBeUndefined();
     expect(parsed.head!.head.labels).toEqual(['ants', 'bees']);
     expect(Array.from(new Float32Array(parsed.head!.head.weightData))).toEqual([1.5, -2]);
+    // The unknown rule and the cross-validated report travel with the head.
+    const saved = fakeHead(['ants', 'bees']);
+    expect(parsed.head!.head.format).toBe('spotter-head@2');
+    const rule = (parsed.head!.head as Extract<HeadRecord['head'], { format: 'spotter-head@2' }>).unknownRule;
+    expect(rule.threshold).toBe(0.42);
+    expect(Array.from(new Float32Array(rule.centroids))).toEqual(Array.from(new Float32Array((saved.head as Extract<HeadRecord['head'], { format: 'spotter-head@2' }>).unknownRule.centroids)));
+    expect(parsed.head!.report).toEqual(saved.report);
     await replaceEverything(parsed.examples, parsed.head);
     expect((await allExamples()).map((e) => e.label)).toEqual(['ants', 'bees']);
     expect((await loadHead())!.head.labels).toEqual(['ants', 'bees']);
+  });
+
+  it('imports a file from before the unknown rule and cross-validation: its head has no centroids and its report one held-out split', async () => {
+    const text = serializeDataset([{ ...example('ants', 1), id: 1 }, { ...example('bees', 2), id: 2 }], olderHead(['ants', 'bees']));
+    expect(JSON.parse(text).head.unknownRule).toBeUndefined();
+    const parsed = parseDataset(text);
+    expect(parsed.head!.head.format).toBe('spotter-head@1');
+    expect(parsed.head!.report).toMatchObject({ evaluatedOn: 'validation', trainCount: 3, validationCount: 1 });
+    // Options Spotter no longer has are dropped, the others kept.
+    expect(parsed.head!.report.options).toEqual(fakeHead(['ants', 'bees']).report.options);
   });
 
   it('refuses a file whose labels Spotter would not accept, and changes nothing', async () => {
@@ -243,6 +279,8 @@ describe('dataset file', () => {
     ['an embedding padded with ==', (file: DatasetJson) => (file.examples[0]!.embedding = `${'A'.repeat(6826)}==`), /damaged \(an embedding has the wrong size\)/],
     ['a distorted copy without padding', (file: DatasetJson) => (file.examples[0]!.distortions = ['A'.repeat(6828)]), /damaged \(an embedding has the wrong size\)/],
     ["model weights that atob refuses", (file: DatasetJson) => (file.head!.weightData = 'AAAAA'), /damaged \(the model's weights: not valid base64\)/],
+    ["unknown-rule centroids that atob refuses", (file: DatasetJson) => (file.head!.unknownRule!.centroids = 'AAAAA'), /damaged \(the model's unknown rule: not valid base64\)/],
+    ['unknown-rule centroids of the wrong size', (file: DatasetJson) => (file.head!.unknownRule!.centroids = 'AAAA'), /cannot be loaded \(.*centroids have 3 bytes, expected 10240/],
   ])('rejects %s as damaged, changing nothing', async (_name, damage, message) => {
     await addExample(example('mine', 7));
     await saveHead(fakeHead(['mine', 'yours']));

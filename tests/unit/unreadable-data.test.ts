@@ -60,7 +60,7 @@ function headRecord(labels = ['ants', 'bees']): HeadRecord {
       trainCount: 4,
       validationCount: 0,
       durationMs: 12,
-      options: { epochs: 10, learningRate: 0.01, batchSize: 4, hiddenUnits: 0, dropoutRate: 0.2, l2: 0.3, validationFraction: 0.15, patience: 5, seed: 1, refitOnAll: true },
+      options: { epochs: 10, learningRate: 0.01, batchSize: 4, hiddenUnits: 0, dropoutRate: 0.2, l2: 0.3, patience: 5, seed: 1 },
     },
     trainedAt: 1_700_000_000_000,
   };
