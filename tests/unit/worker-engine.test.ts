@@ -8,7 +8,7 @@ import { WorkerEngine, type WorkerLike } from '../../src/engine/worker-engine';
 import { SpotterError } from '../../src/shared/errors';
 import { ENGINE_SILENT_LIMIT_MS, ENGINE_STALLED_MESSAGE, type FromEngineWorker, type ToEngineWorker } from '../../src/shared/protocol';
 
-const STATUS = { state: 'ready', backend: 'wasm', probe: null, loadMs: 1, error: null } as const;
+const STATUS = { state: 'ready', model: 'mobilenet-edgetpu', backend: 'wasm', probe: null, loadMs: 1, error: null } as const;
 
 /** What a promise has settled to so far (undefined while pending): a test fails at once, not at its timeout. */
 function settled<T>(promise: Promise<T>): () => T | undefined {
