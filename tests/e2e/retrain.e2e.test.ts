@@ -298,6 +298,8 @@ describe.each(E2E_BROWSERS)('Spotter in %s: teach your own labels', (browserName
     await (await panel.$('.add-images input[type="file"][multiple]'))!.uploadFile(...ants, notAnImage);
     await panel.waitForFunction((n: number) => document.querySelector('[data-testid="labels-message"]')?.textContent?.includes(`Added ${n} images.`), { timeout: 60_000 }, ants.length);
     expect(await panel.$eval('[data-testid="labels-message"]', (el) => el.textContent)).toContain(`Left out: ${browserName}-not-an-image.txt (not an image).`);
+    // The list refreshes just after the message (a list asked for after the first image can land first): wait for it.
+    await panel.waitForFunction((n: number) => document.querySelectorAll('.label-group[data-label="ants"] .thumbs img').length >= n, { timeout: 10_000 }, ants.length);
     const group = (await panel.waitForSelector('.label-group[data-label="ants"]'))!;
     expect(await group.$$eval('.thumbs img', (imgs) => imgs.length)).toBe(ants.length);
 
