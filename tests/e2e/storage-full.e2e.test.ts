@@ -93,7 +93,8 @@ describe.each(E2E_BROWSERS)('Spotter in %s: a full disk', (browserName) => {
     await expect.poll(probeWrite, { timeout: 60_000, interval: 1000 }).toBe('saved');
   };
   const importFile = async (file: string) => {
-    await (await panel.$('.transfer input[type="file"]'))!.uploadFile(file);
+    // Waited for: the Labels view shows its controls once the engine's worker has listed the dataset.
+    await (await panel.waitForSelector('.transfer input[type="file"]'))!.uploadFile(file);
     await (await panel.waitForSelector('.transfer .confirm-yes'))!.click();
   };
 
