@@ -12,7 +12,7 @@ export function ModelChoice() {
   const [switching, setSwitching] = useState<ModelId | null>(null);
   const [error, setError] = useState<string | null>(null);
   useEffect(() => {
-    ask({ type: 'get-status', warmUp: false }).then(setStatus, (e: unknown) => setError(messageOf(e)));
+    ask({ type: 'get-status', warmUp: true }).then(setStatus, (e: unknown) => setError(messageOf(e)));
   }, []);
 
   const choose = async (model: ModelId) => {
